@@ -1,0 +1,84 @@
+"""Command line: ``edge run``, ``edge analyze``, ``edge models``.
+
+Every user error is one line on stderr and exit code 2; ``EDGE_DEBUG=1`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from edge.errors import EdgeError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="edge", description="Privacy-first video analytics at the edge.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the service: cameras, analytics, store and API")
+    run.add_argument("config", help="site config (YAML), e.g. zones/demo-site.yaml")
+    run.add_argument("--host", help="override api.host")
+    run.add_argument("--port", type=int, help="override api.port")
+
+    an = sub.add_parser("analyze", help="analyse a video file as fast as possible")
+    an.add_argument("video")
+    an.add_argument("--line", action="append", default=[], metavar="ID:x1,y1,x2,y2",
+                    help="a counting line (repeatable); in = anchor goes from s<0 to s>0")
+    an.add_argument("--zones", help="zones file (YAML) with lines and masks")
+    an.add_argument("--model", help="manifest name, path to an .onnx file, or 'motion'")
+    an.add_argument("--threads", type=int, help="onnxruntime threads (default 2)")
+    an.add_argument("--json", dest="json_out", metavar="OUT", help="write the result here")
+
+    from edge.cli_models import add_models_parser
+    add_models_parser(sub)
+    return p
+
+
+def _run(args: argparse.Namespace) -> int:
+    from edge.config import load_site
+    from edge.service import install_term_handler, serve
+    site = load_site(args.config)
+    install_term_handler()
+    return serve(site, host=args.host, port=args.port)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from edge.analyze import analyze, build_camera
+    cam = build_camera(args.video, args.line, args.zones, args.model, args.threads)
+    result = analyze(cam)
+    text = json.dumps(result, indent=2)
+    if args.json_out:
+        try:
+            Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json_out).write_text(text + "\n")
+        except OSError as exc:
+            raise EdgeError(f"cannot write {args.json_out}: {exc.strerror}") from None
+    print(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("EDGE_LOG", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    handlers = {"run": _run, "analyze": _analyze}
+    try:
+        if args.command == "models":
+            from edge.cli_models import run_models
+            return run_models(args)
+        return handlers[args.command](args)
+    except EdgeError as exc:
+        if os.environ.get("EDGE_DEBUG"):
+            raise
+        print(f"edge: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Site and zone configuration: pydantic models validated once at start-up.
+
+A *zones file* (``zones/*.yaml``) describes one camera view: counting lines, masks, and the
+frame size it was drawn for. A *site config* lists cameras (source, detector, tracker, zones),
+the store and the API. Validators are pure; files are read by the loaders below, and errors come
+back as one ``file:line: field: problem`` line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
+
+from edge.analytics.lines import LineConfig
+from edge.detectors import OnnxDetectorSettings
+from edge.detectors.motion import MotionDetectorSettings
+from edge.errors import EdgeError
+from edge.tracking import TrackerSettings
+from edge.yamlconf import read_yaml, validate, where
+
+DetectorSettings = Annotated[Union[OnnxDetectorSettings, MotionDetectorSettings],
+                             Field(discriminator="type")]
+_ID = r"^[A-Za-z0-9_.:-]+$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MaskConfig(_Strict):
+    """An area where detections are ignored (a screen, a flag, a road outside the study)."""
+
+    id: str = Field(pattern=_ID)
+    polygon: list[tuple[float, float]] = Field(min_length=3)
+
+    @field_validator("polygon")
+    @classmethod
+    def _valid_polygon(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        poly = Polygon(v)
+        if not poly.is_valid:
+            raise ValueError(f"invalid polygon: {explain_validity(poly)}")
+        return v
+
+
+class ZonesConfig(_Strict):
+    frame_size: tuple[int, int] | None = Field(
+        None, description="width, height the coordinates were drawn for; checked at start-up")
+    lines: list[LineConfig] = []
+    masks: list[MaskConfig] = []
+    motion: MotionDetectorSettings | None = Field(
+        None, description="size bounds for `--model motion` on this view (pixels depend on it)")
+
+    @model_validator(mode="after")
+    def _unique_and_inside(self) -> ZonesConfig:
+        _unique([ln.id for ln in self.lines], "line")
+        _unique([m.id for m in self.masks], "mask")
+        if self.frame_size is not None:
+            problem = self.outside(*self.frame_size)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    def outside(self, width: int, height: int) -> str | None:
+        """A message for the first point outside a width x height frame, else None."""
+        for ln in self.lines:
+            for name, (x, y) in (("p1", ln.p1), ("p2", ln.p2)):
+                if not (0 <= x <= width and 0 <= y <= height):
+                    return (f"line {ln.id!r} {name} ({x:g}, {y:g}) is outside the "
+                            f"{width}x{height} frame")
+        for m in self.masks:
+            for x, y in m.polygon:
+                if not (0 <= x <= width and 0 <= y <= height):
+                    return (f"mask {m.id!r} point ({x:g}, {y:g}) is outside the "
+                            f"{width}x{height} frame")
+        return None
+
+
+class CameraConfig(_Strict):
+    id: str = Field(pattern=_ID, max_length=64)
+    source: str = Field(description="file path, sample:NAME, rtsp://, http(s)://, or usb:N")
+    realtime: bool = Field(False, description="pace a file at its own fps, like a live camera")
+    analysis_fps: float | None = Field(None, gt=0, description="analyse at most this rate")
+    start_time: float | None = Field(
+        None, description="Unix time of a file's first frame (default: when first analysed)")
+    detector: DetectorSettings = Field(default_factory=OnnxDetectorSettings)
+    tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    zones: ZonesConfig | str = Field(default_factory=ZonesConfig,
+                                     description="inline zones or a zones file path")
+
+
+class ApiConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    tokens: list[str] = Field(min_length=1, description="bearer tokens accepted by the API")
+
+    @field_validator("tokens")
+    @classmethod
+    def _long_enough(cls, v: list[str]) -> list[str]:
+        if any(len(t) < 8 for t in v):
+            raise ValueError("each token needs at least 8 characters")
+        return v
+
+
+class StoreConfig(_Strict):
+    path: str = "var/edge.db"
+    bin_seconds: int = Field(60, ge=1, le=3600)
+    flush_seconds: float = Field(2.0, gt=0, le=30)
+
+
+class SiteConfig(_Strict):
+    site: str = Field("site", pattern=_ID)
+    api: ApiConfig
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    cameras: list[CameraConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_cameras(self) -> SiteConfig:
+        _unique([c.id for c in self.cameras], "camera")
+        return self
+
+
+def _unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"duplicate {what} id {i!r}")
+        seen.add(i)
+
+
+def load_zones(path: str | Path) -> ZonesConfig:
+    path = Path(path)
+    data, lines = read_yaml(path)
+    return validate(ZonesConfig, data, path, lines)
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Load a site config; zones files and file sources are relative to the config file."""
+    path = Path(path)
+    data, lines = read_yaml(path)
+    site = validate(SiteConfig, data, path, lines)
+    base = path.parent
+    for i, cam in enumerate(site.cameras):
+        if isinstance(cam.zones, str):
+            zpath = (base / cam.zones).resolve()
+            if not zpath.is_file():
+                loc = where(path, lines, ("cameras", i, "zones"))
+                raise EdgeError(f"{loc}: cameras.{i}.zones: file not found: {cam.zones}")
+            cam.zones = load_zones(zpath)
+        if not cam.source.startswith(("sample:", "rtsp", "http", "usb:")) and \
+                not cam.source.isdigit() and not Path(cam.source).is_absolute():
+            cam.source = str((base / cam.source).resolve())
+    return site

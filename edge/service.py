@@ -1,0 +1,59 @@
+"""``edge run``: cameras + analytics + store + API in one process.
+
+Start-up validates everything (config, models, files) and fails with one line; once running, a
+camera that fails only changes its own state.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import uvicorn
+
+from api.app import create_app
+from edge.config import SiteConfig
+from edge.runner import CameraRunner
+from edge.store import Store
+from edge.types import CameraStatus
+
+log = logging.getLogger(__name__)
+
+
+class Cameras:
+    """The runners, seen by the API as a status provider."""
+
+    def __init__(self, runners: list[CameraRunner]) -> None:
+        self.runners = runners
+
+    def statuses(self) -> list[CameraStatus]:
+        return [r.status() for r in self.runners]
+
+
+def serve(site: SiteConfig, host: str | None = None, port: int | None = None) -> int:
+    store = Store(site.store.path, bin_seconds=site.store.bin_seconds)
+    runners: list[CameraRunner] = []
+    try:
+        for cam in site.cameras:
+            runners.append(CameraRunner(cam, store, flush_seconds=site.store.flush_seconds))
+        app = create_app(store, Cameras(runners), site.api.tokens, title=f"edge · {site.site}")
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=host or site.api.host, port=site.api.port if port is None else port,
+            log_level="warning", access_log=False))
+        for r in runners:
+            r.start()
+        log.info("site %s: %d camera(s), API on http://%s:%d", site.site, len(runners),
+                 server.config.host, server.config.port)
+        server.run()
+    finally:
+        for r in reversed(runners):  # stopped in reverse order, each flushing what it counted
+            r.stop()
+        store.close()
+    return 0
+
+
+def install_term_handler() -> None:
+    """SIGTERM behaves like Ctrl-C so containers stop cleanly (counts flushed)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
