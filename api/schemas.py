@@ -1,0 +1,143 @@
+"""Request and response models of the API.
+
+Every model forbids extra fields, so nothing can ride along by accident. By design no field
+holds an image, a box, a track id, a position or a trajectory; tests/api/test_no_leak.py walks
+the OpenAPI schema and every response to keep it that way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from edge.classes import CLASSES
+
+INTERVALS: dict[str, int] = {"1m": 60, "15m": 900, "1h": 3600}
+MAX_BUCKETS = 10_000
+
+Interval = Literal["1m", "15m", "1h"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive datetimes are read as UTC; aware ones are converted to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def from_epoch(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+# -- /v1/health --------------------------------------------------------------------------------
+
+
+class CameraStates(_Model):
+    starting: int = Field(0, ge=0, description="Cameras opening their source.")
+    running: int = Field(ge=0, description="Cameras delivering frames.")
+    reconnecting: int = Field(ge=0, description="Cameras waiting to reopen a lost source.")
+    stopped: int = Field(ge=0, description="Cameras that ended (file done or given up).")
+
+
+class Health(_Model):
+    status: Literal["ok"] = "ok"
+    version: str
+    cameras: CameraStates
+
+
+# -- /v1/cameras -------------------------------------------------------------------------------
+
+
+class CameraOut(_Model):
+    """A camera's health. Never its source URL (it may hold a password)."""
+
+    id: str = Field(description="Camera id from the site configuration.")
+    state: Literal["starting", "running", "reconnecting", "stopped"]
+    fps: float = Field(ge=0, description="Frames analysed per second, recent average.")
+    last_frame_at: datetime | None = Field(
+        description="When the last frame was analysed (UTC); null before the first one.")
+    reconnects: int = Field(ge=0)
+    frames: int = Field(ge=0, description="Number of frames analysed since start (a count).")
+    error: str | None = Field(None, description="Last error, one line, if any.")
+
+
+# -- /v1/counts --------------------------------------------------------------------------------
+
+
+class CountsQuery(_Model):
+    """Query of ``GET /v1/counts``. Times are ISO 8601; without a zone they are read as UTC."""
+
+    model_config = ConfigDict(extra="forbid")  # only the documented names, so "from_" is refused
+
+    camera: str | None = Field(None, description="Only this camera.")
+    line: str | None = Field(None, description="Only lines with this id.")
+    from_: datetime | None = Field(None, alias="from",
+                                   description="Start (rounded down to the interval). "
+                                               "Default: one hour before `to`.")
+    to: datetime | None = Field(None, description="End, exclusive (rounded up to the interval). "
+                                                  "Default: now.")
+    interval: Interval = Field("1m", description="Bucket length.")
+    classes: str | None = Field(None, description="Comma-separated classes, e.g. `car,bus`. "
+                                                  f"Default: all of {', '.join(CLASSES)}.")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        names = [c.strip() for c in value.split(",") if c.strip()]
+        if not names:
+            raise ValueError("classes is empty: give at least one class or leave it out")
+        unknown = [c for c in names if c not in CLASSES]
+        if unknown:
+            raise ValueError(f"unknown class {unknown[0]!r}; expected any of {', '.join(CLASSES)}")
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountsQuery:
+        if self.from_ is not None and self.to is not None and not self.from_ < self.to:
+            raise ValueError(f"'from' ({self.from_.isoformat()}) must be before "
+                             f"'to' ({self.to.isoformat()})")
+        return self
+
+    @property
+    def interval_s(self) -> int:
+        return INTERVALS[self.interval]
+
+    @property
+    def class_list(self) -> list[str] | None:
+        return None if self.classes is None else self.classes.split(",")
+
+
+class Bucket(_Model):
+    start: datetime
+    end: datetime
+    coverage: float = Field(ge=0, le=1, description="Share of the bucket that was analysed; "
+                                                    "0 means no data, not no traffic.")
+    in_: dict[str, int] = Field(alias="in", description="Crossings in the `in` direction by class.")
+    out: dict[str, int] = Field(description="Crossings in the `out` direction by class.")
+    total: int = Field(ge=0, description="Sum of `in` and `out` over the requested classes.")
+
+
+class CountSeries(_Model):
+    camera: str
+    line: str
+    buckets: list[Bucket]
+
+
+class CountsOut(_Model):
+    interval: Interval
+    from_: datetime = Field(alias="from")
+    to: datetime
+    series: list[CountSeries]
