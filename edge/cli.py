@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="site config (YAML), e.g. zones/demo-site.yaml")
     run.add_argument("--host", help="override api.host")
     run.add_argument("--port", type=int, help="override api.port")
+    run.add_argument("--store", help="override store.path (SQLite file)")
 
     an = sub.add_parser("analyze", help="analyse a video file as fast as possible")
     an.add_argument("video")
@@ -42,6 +43,8 @@ def _run(args: argparse.Namespace) -> int:
     from edge.config import load_site
     from edge.service import install_term_handler, serve
     site = load_site(args.config)
+    if args.store:
+        site.store.path = args.store
     install_term_handler()
     return serve(site, host=args.host, port=args.port)
 
@@ -62,9 +65,9 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("EDGE_LOG", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    level = os.environ.get("EDGE_LOG", "INFO" if args.command == "run" else "WARNING")
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {"run": _run, "analyze": _analyze}
     try:
         if args.command == "models":

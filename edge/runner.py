@@ -13,9 +13,9 @@ import time
 from edge.analytics.lines import LineCounter
 from edge.assets import resolve_clip
 from edge.config import CameraConfig, ZonesConfig
-from edge.detectors import DETECTORS, build_detector
+from edge.detectors import build_detector
 from edge.detectors.base import Detector
-from edge.detectors.motion import MotionDetector, MotionDetectorSettings
+from edge.detectors.motion import MotionDetector
 from edge.errors import EdgeError
 from edge.pipeline import CameraPipeline
 from edge.recorder import Recorder
@@ -25,7 +25,6 @@ from edge.tracking import ByteTracker
 from edge.types import CameraStatus
 
 log = logging.getLogger(__name__)
-DETECTORS.setdefault("motion", (MotionDetectorSettings, MotionDetector))
 _MAX_COVERED_GAP_S = 2.0  # a longer gap between analysed frames is an outage, not coverage
 
 

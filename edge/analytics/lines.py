@@ -28,7 +28,7 @@ class LineConfig(BaseModel):
     p1: tuple[float, float]
     p2: tuple[float, float]
     classes: list[str] | None = Field(None, description="count only these classes (default all)")
-    band_px: float = Field(8.0, ge=0, description="hysteresis half-width around the line, px")
+    band_px: float = Field(6.0, ge=0, description="hysteresis half-width around the line, px")
 
     @field_validator("classes")
     @classmethod

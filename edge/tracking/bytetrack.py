@@ -25,14 +25,17 @@ TENTATIVE, TRACKED, LOST = 0, 1, 2
 class TrackerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    high_score: float = Field(0.5, ge=0, le=1, description="first-stage detection score")
+    high_score: float = Field(0.4, ge=0, le=1, description="first-stage detection score")
     low_score: float = Field(0.1, ge=0, le=1, description="second-stage floor (below: ignored)")
-    new_track_score: float = Field(0.6, ge=0, le=1, description="score to start a track")
-    match_iou: float = Field(0.2, ge=0, le=1, description="min IoU x score, first stage")
+    new_track_score: float = Field(0.5, ge=0, le=1, description="score to start a track")
+    match_iou: float = Field(0.1, ge=0, le=1, description="min IoU x score, first stage")
     low_match_iou: float = Field(0.5, ge=0, le=1, description="min IoU, second stage")
     tentative_match_iou: float = Field(0.3, ge=0, le=1, description="min IoU for new tracks")
     confirm_hits: int = Field(2, ge=1, description="matched frames before a track counts")
     lost_buffer_s: float = Field(2.0, gt=0, description="how long a lost track can come back")
+    iou_buffer: float = Field(0.6, ge=0, le=1, description=(
+        "association on boxes enlarged by this fraction of their size (buffered IoU): small "
+        "objects that move more than their own size between analysed frames still match"))
 
 
 @dataclass
@@ -93,8 +96,10 @@ class ByteTracker:
         cfg, st = self.cfg, self._state
         if len(st):
             st.mean, st.cov = self.kf.predict(st.mean, st.cov)
-        boxes = xyah_to_xyxy(st.mean[:, :4]) if len(st) else np.zeros((0, 4))
+        boxes = _buffered(xyah_to_xyxy(st.mean[:, :4]) if len(st) else np.zeros((0, 4)),
+                          cfg.iou_buffer)
         det = det[det.scores >= cfg.low_score]
+        det_boxes = _buffered(det.xyxy, cfg.iou_buffer)
         high = det.scores >= cfg.high_score
         matched_det = np.full(len(st), -1)
         det_used = np.zeros(len(det), bool)
@@ -102,7 +107,7 @@ class ByteTracker:
         # Stage 1: established tracks (tracked or lost) against confident detections.
         pool = np.flatnonzero(st.status != TENTATIVE)
         hi = np.flatnonzero(high)
-        iou = iou_matrix(boxes[pool], det.xyxy[hi])
+        iou = iou_matrix(boxes[pool], det_boxes[hi])
         pairs, left_rows, _ = assign(1 - iou * det.scores[hi][None, :], 1 - cfg.match_iou)
         matched_det[pool[pairs[:, 0]]] = hi[pairs[:, 1]]
         det_used[hi[pairs[:, 1]]] = True
@@ -111,14 +116,14 @@ class ByteTracker:
         rest = pool[left_rows]
         rest = rest[st.status[rest] == TRACKED]
         lo = np.flatnonzero(~high)
-        pairs, _, _ = assign(1 - iou_matrix(boxes[rest], det.xyxy[lo]), 1 - cfg.low_match_iou)
+        pairs, _, _ = assign(1 - iou_matrix(boxes[rest], det_boxes[lo]), 1 - cfg.low_match_iou)
         matched_det[rest[pairs[:, 0]]] = lo[pairs[:, 1]]
         det_used[lo[pairs[:, 1]]] = True
 
         # Stage 3: tentative tracks against the remaining confident detections.
         tent = np.flatnonzero(st.status == TENTATIVE)
         hi = np.flatnonzero(high & ~det_used)
-        pairs, _, _ = assign(1 - iou_matrix(boxes[tent], det.xyxy[hi]),
+        pairs, _, _ = assign(1 - iou_matrix(boxes[tent], det_boxes[hi]),
                              1 - cfg.tentative_match_iou)
         matched_det[tent[pairs[:, 0]]] = hi[pairs[:, 1]]
         det_used[hi[pairs[:, 1]]] = True
@@ -180,3 +185,10 @@ class ByteTracker:
             observed=sel.matched,
             removed_ids=removed,
         )
+
+
+def _buffered(xyxy: np.ndarray, b: float) -> np.ndarray:
+    if b == 0:
+        return xyxy
+    half = (xyxy[:, 2:] - xyxy[:, :2]) * (b / 2)
+    return np.concatenate([xyxy[:, :2] - half, xyxy[:, 2:] + half], axis=1)
