@@ -104,3 +104,35 @@ def test_state_is_dropped_when_tracks_end():
 def test_invalid_line_config_is_rejected(bad):
     with pytest.raises(ValueError):
         LineConfig(**{**VERTICAL, **bad})
+
+
+def test_cyclist_counts_once_as_bicycle_not_as_pedestrian():
+    """A rider detected as person + bicycle, merged by the detector stage, then tracked."""
+    from edge.detectors.riders import merge_riders
+
+    tracker = ByteTracker(TrackerSettings())
+    counter = LineCounter("cam", [LineConfig(**VERTICAL)])
+    out: Counter = Counter()
+    for i, x in enumerate(np.linspace(170, 30, 25)):
+        rider = (x - 10, 90, x + 10, 140, 0.85, "pedestrian")
+        bike = (x - 18, 115, x + 18, 150, 0.7, "bicycle")
+        # The rider is missed on some frames, the bike on none: still one bicycle track.
+        boxes = [bike] if i % 5 == 2 else [rider, bike]
+        tracks = tracker.update(merge_riders(dets(*boxes)), frame(i).media_ts)
+        for ev in counter.update(frame(i), tracks):
+            out[(ev.direction, ev.cls)] += 1
+    assert out == Counter({("in", "bicycle"): 1})
+
+
+def test_pedestrian_beside_a_parked_bicycle_is_still_a_pedestrian():
+    from edge.detectors.riders import merge_riders
+
+    tracker = ByteTracker(TrackerSettings())
+    counter = LineCounter("cam", [LineConfig(**VERTICAL)])
+    out: Counter = Counter()
+    for i, x in enumerate(np.linspace(170, 30, 25)):
+        boxes = [person_at(x, 150), (90, 120, 126, 155, 0.8, "bicycle")]
+        tracks = tracker.update(merge_riders(dets(*boxes)), frame(i).media_ts)
+        for ev in counter.update(frame(i), tracks):
+            out[(ev.direction, ev.cls)] += 1
+    assert out == Counter({("in", "pedestrian"): 1})
