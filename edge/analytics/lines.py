@@ -12,6 +12,7 @@ the track is removed. Crossings of tentative tracks wait until the track is conf
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -29,6 +30,9 @@ class LineConfig(BaseModel):
     p2: tuple[float, float]
     classes: list[str] | None = Field(None, description="count only these classes (default all)")
     band_px: float = Field(6.0, ge=0, description="hysteresis half-width around the line, px")
+    anchor: Literal["bottom_center", "center"] = Field(
+        "bottom_center", description="the point of a box that crosses: where it touches the "
+        "ground (side views), or its centre (cameras looking straight down)")
 
     @field_validator("classes")
     @classmethod
@@ -79,6 +83,7 @@ class LineCounter:
         self._d = p[:, 1] - p[:, 0]                          # (L, 2)
         self._len = np.maximum(np.hypot(self._d[:, 0], self._d[:, 1]), 1e-9)
         self._band = np.array([ln.band_px for ln in lines])
+        self._centre = np.array([ln.anchor == "center" for ln in lines])
         n_cls = len(CLASSES)
         self._allowed = np.ones((len(lines), n_cls), bool)  # (L, C)
         for i, ln in enumerate(lines):
@@ -94,8 +99,8 @@ class LineCounter:
         if len(obs) == 0 or not self.lines:
             return []
         rows = self._rows_for(obs.ids)
-        q = obs.anchors().astype(np.float64)                # (n, 2)
-        rel = q[:, None, :] - self._p1[None]                 # (n, L, 2)
+        q = self._anchor_points(obs)                         # (n, L, 2)
+        rel = q - self._p1[None]
         s = (self._d[None, :, 0] * rel[..., 1] - self._d[None, :, 1] * rel[..., 0]) / self._len
         zone = np.where(np.abs(s) > self._band, np.sign(s), 0).astype(np.int8)
         prev, ref = self._st.side[rows], self._st.ref[rows]
@@ -104,12 +109,20 @@ class LineCounter:
         events = self._emit(frame, obs, np.argwhere(flip), zone)
         out = zone != 0
         self._st.side[rows] = np.where(out, zone, prev)
-        self._st.ref[rows] = np.where(out[..., None], q[:, None, :], ref)
+        self._st.ref[rows] = np.where(out[..., None], q, ref)
         return events
 
+    def _anchor_points(self, obs: Tracks) -> np.ndarray:
+        foot = obs.anchors().astype(np.float64)
+        if not self._centre.any():
+            return np.broadcast_to(foot[:, None, :], (len(obs), len(self.lines), 2))
+        centre = foot.copy()
+        centre[:, 1] = (obs.xyxy[:, 1] + obs.xyxy[:, 3]) * 0.5
+        return np.where(self._centre[None, :, None], centre[:, None, :], foot[:, None, :])
+
     def _on_segment(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Whether each move a (n,L,2) -> b (n,2) meets line l within its segment."""
-        m = b[:, None, :] - a
+        """Whether each move a (n,L,2) -> b (n,L,2) meets line l within its segment."""
+        m = b - a
         rel = a - self._p1[None]
         denom = m[..., 0] * self._d[None, :, 1] - m[..., 1] * self._d[None, :, 0]
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -136,3 +136,17 @@ def test_pedestrian_beside_a_parked_bicycle_is_still_a_pedestrian():
         for ev in counter.update(frame(i), tracks):
             out[(ev.direction, ev.cls)] += 1
     assert out == Counter({("in", "pedestrian"): 1})
+
+
+def test_centre_anchor_for_top_down_views():
+    # A tall box moving down: its bottom crosses y=100 before its centre does.
+    tracker = ByteTracker(TrackerSettings())
+    lines = [LineConfig(id="foot", p1=(0, 100), p2=(200, 100)),
+             LineConfig(id="mid", p1=(0, 100), p2=(200, 100), anchor="center")]
+    counter = LineCounter("cam", lines)
+    first: dict[str, int] = {}
+    for i, y in enumerate(np.arange(20, 200, 6)):
+        tracks = tracker.update(dets((80, y - 60, 120, y, 0.9, "car")), frame(i).media_ts)
+        for ev in counter.update(frame(i), tracks):
+            first.setdefault(ev.line, i)
+    assert set(first) == {"foot", "mid"} and first["mid"] - first["foot"] >= 4
