@@ -45,7 +45,10 @@ def serve(site: SiteConfig, host: str | None = None, port: int | None = None) ->
             r.start()
         log.info("site %s: %d camera(s), API on http://%s:%d", site.site, len(runners),
                  server.config.host, server.config.port)
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT/SIGTERM it has just handled
+            log.info("site %s: stopping", site.site)
     finally:
         for r in reversed(runners):  # stopped in reverse order, each flushing what it counted
             r.stop()

@@ -241,6 +241,9 @@ class VideoSource:
         self._frame_size: tuple[int, int] | None = None
         self._source_fps: float | None = None
         self._next_index = 0
+        # Seconds a file spent in grab()/retrieve() on the decoder thread (benchmarks read it;
+        # live streams are not timed: their grab() mostly waits for the network).
+        self.decode_s = 0.0
         self._opened_at: float | None = None
         self._thread: threading.Thread | None = None
 
@@ -425,9 +428,9 @@ class VideoSource:
             epoch = self._epoch_base or 0.0
             t0 = self._clock()
             self._set_state("running")
-            while not self._stop.is_set() and cap.grab():
+            while not self._stop.is_set() and self._timed(cap.grab):
                 if _keep(index - first, ratio):  # skipped frames are grabbed, never decoded
-                    ok, image = cap.retrieve()
+                    ok, image = self._timed(cap.retrieve)
                     if not ok or image is None:
                         raise _SourceFailed(f"decode failed at frame {index}")
                     if self._realtime:
@@ -443,6 +446,13 @@ class VideoSource:
         finally:
             cap.release()
         log.info("camera %s: end of %s", self.camera_id, self.spec.redacted())
+
+    def _timed(self, call: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return call()
+        finally:
+            self.decode_s += time.perf_counter() - t0
 
     def _pace(self, due: float) -> None:
         delay = due - self._clock()

@@ -7,7 +7,9 @@ frame pixels and the rider merge are done once here.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -137,6 +139,16 @@ def cxcywh_to_xyxy(cxcy: np.ndarray, wh: np.ndarray) -> np.ndarray:
     return np.concatenate([cxcy - half, cxcy + half], axis=1).astype(np.float32, copy=False)
 
 
+@dataclass
+class DetectClock:
+    """Cumulative seconds of each detect step, for benchmarks (the warm-up run is not counted)."""
+
+    preprocess: float = 0.0
+    inference: float = 0.0
+    postprocess: float = 0.0
+    frames: int = 0
+
+
 class OnnxDetector(ABC):
     """The detect pipeline shared by all ONNX families.
 
@@ -152,6 +164,7 @@ class OnnxDetector(ABC):
         self.spec, self.model = spec, model
         self.conf, self.nms_iou = conf, nms_iou
         self.preprocess = Preprocessor(spec.preprocess, spec.input_size)
+        self.clock = DetectClock()
         w, h = spec.input_size
         try:
             outputs = model.run(np.zeros((1, 3, h, w), np.float32))
@@ -164,8 +177,18 @@ class OnnxDetector(ABC):
                             f"{problem}")
 
     def detect(self, image: np.ndarray) -> Detections:
+        t0 = time.perf_counter()
         tensor, transform = self.preprocess(image)
-        return self.postprocess(self.model.run(tensor), transform)
+        t1 = time.perf_counter()
+        outputs = self.model.run(tensor)
+        t2 = time.perf_counter()
+        dets = self.postprocess(outputs, transform)
+        c = self.clock
+        c.preprocess += t1 - t0
+        c.inference += t2 - t1
+        c.postprocess += time.perf_counter() - t2
+        c.frames += 1
+        return dets
 
     def postprocess(self, outputs: list[np.ndarray], transform: InputTransform) -> Detections:
         """Model outputs -> NMS'd detections in frame pixels, riders merged into their vehicle."""
