@@ -6,6 +6,7 @@ file. Both go through this code, so the CLI's figures are the service's figures.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -89,7 +90,12 @@ class CameraRunner:
             self._thread.join(timeout)
 
     def status(self) -> CameraStatus:
-        return self.source.status()
+        status = self.source.status()
+        if status.state == "stopped" and self._thread is not None and self._thread.is_alive() \
+                and not self._stop.is_set():
+            # The file is decoded, but queued frames are still being analysed and flushed.
+            return dataclasses.replace(status, state="running")
+        return status
 
     @property
     def done(self) -> bool:
