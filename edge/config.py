@@ -54,15 +54,17 @@ class ZonesConfig(_Strict):
     motion: MotionDetectorSettings | None = Field(
         None, description="size bounds for `--model motion` on this view (pixels depend on it)")
 
-    @model_validator(mode="after")
-    def _unique_and_inside(self) -> ZonesConfig:
-        _unique([ln.id for ln in self.lines], "line")
-        _unique([m.id for m in self.masks], "mask")
-        if self.frame_size is not None:
-            problem = self.outside(*self.frame_size)
+    @field_validator("lines", "masks")
+    @classmethod
+    def _unique_and_inside(cls, v: list, info) -> list:  # noqa: ANN001
+        _unique([item.id for item in v], info.field_name.rstrip("s"))
+        size = info.data.get("frame_size")
+        if size is not None:
+            probe = ZonesConfig.model_construct(**{info.field_name: v})
+            problem = probe.outside(*size)
             if problem:
                 raise ValueError(problem)
-        return self
+        return v
 
     def outside(self, width: int, height: int) -> str | None:
         """A message for the first point outside a width x height frame, else None."""

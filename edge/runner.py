@@ -104,7 +104,7 @@ class CameraRunner:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Analyse until the source ends or :meth:`stop`; flushes what was counted on the way out."""
+        """Analyse until the source ends or :meth:`stop`; flush what was counted on the way out."""
         self.source.start()
         prev = None
         fps = self.source.source_fps or 25.0

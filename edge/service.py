@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 
 import uvicorn
 
 from api.app import create_app
 from edge.config import SiteConfig
+from edge.errors import EdgeError
 from edge.runner import CameraRunner
 from edge.store import Store
 from edge.types import CameraStatus
@@ -31,7 +33,20 @@ class Cameras:
         return [r.status() for r in self.runners]
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail at start-up, before any camera runs, if the API address cannot be bound."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        raise EdgeError(f"api: cannot listen on {host}:{port} ({exc.strerror})") from None
+
+
 def serve(site: SiteConfig, host: str | None = None, port: int | None = None) -> int:
+    host = host or site.api.host
+    port = site.api.port if port is None else port
+    _check_port(host, port)
     store = Store(site.store.path, bin_seconds=site.store.bin_seconds)
     runners: list[CameraRunner] = []
     try:
@@ -39,7 +54,7 @@ def serve(site: SiteConfig, host: str | None = None, port: int | None = None) ->
             runners.append(CameraRunner(cam, store, flush_seconds=site.store.flush_seconds))
         app = create_app(store, Cameras(runners), site.api.tokens, title=f"edge · {site.site}")
         server = uvicorn.Server(uvicorn.Config(
-            app, host=host or site.api.host, port=site.api.port if port is None else port,
+            app, host=host, port=port,
             log_level="warning", access_log=False))
         for r in runners:
             r.start()

@@ -218,3 +218,14 @@ def test_site_config_missing_zones_file(tmp_path, video):
     path = site(tmp_path, video, "    zones: nope.yaml\n")
     line = error_line("run", str(path))
     assert f"{path}:9:" in line and "nope.yaml" in line
+
+
+def test_api_port_already_in_use(tmp_path, video):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        line = error_line("run", str(site(tmp_path, video)), "--port", str(port))
+    assert f"127.0.0.1:{port}" in line and "api" in line
