@@ -40,7 +40,7 @@ def matched(gt: np.ndarray, found: np.ndarray, iou: float = 0.5) -> int:
 
 @pytest.mark.parametrize("name", sorted(MIN_RECALL))
 def test_pedestrian_recall_on_pets(name: str, resolve_local, pets_frames) -> None:
-    det = build_detector(OnnxDetectorSettings(model=name), resolve_model=resolve_local)
+    det = build_detector(OnnxDetectorSettings(model=name, conf=0.3), resolve_model=resolve_local)
     hits = total = 0
     for image, gt in pets_frames:
         dets = det.detect(image)
