@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 EDGE_ASSETS ?= $(shell [ -d ../shared ] && cd ../shared && pwd)
 export EDGE_ASSETS
 
-.PHONY: venv demo test test-fast bench lint clean
+.PHONY: venv demo test test-fast bench clean
 
 $(BIN)/edge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ demo: venv
 	$(BIN)/python -m edge.demo zones/demo-site.yaml
 
 test: venv
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-fast: venv

@@ -16,7 +16,8 @@ from edge.errors import EdgeError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="edge", description="Privacy-first video analytics at the edge.")
+    p = argparse.ArgumentParser(prog="edge",
+                                description="Privacy-first video analytics at the edge.")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the service: cameras, analytics, store and API")
@@ -67,7 +68,8 @@ def _analyze(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = os.environ.get("EDGE_LOG", "INFO" if args.command == "run" else "WARNING")
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {"run": _run, "analyze": _analyze}
     try:
         if args.command == "models":

@@ -36,7 +36,7 @@ def _list(manifest: Manifest, args: argparse.Namespace) -> int:
         rows.append((name, m.family, size, m.license, str(where) if where else "not found"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     print("* default model")
     return 0
 

@@ -81,7 +81,7 @@ def test_class_filter_on_a_line():
 
 def test_two_walkers_opposite_directions():
     a, b = np.linspace(170, 30, 30), np.linspace(30, 170, 30)
-    frames = [[person_at(x1, 150), person_at(x2, 60)] for x1, x2 in zip(a, b)]
+    frames = [[person_at(x1, 150), person_at(x2, 60)] for x1, x2 in zip(a, b, strict=True)]
     assert run(frames) == Counter({("in", "pedestrian"): 1, ("out", "pedestrian"): 1})
 
 
