@@ -11,7 +11,12 @@ export EDGE_ASSETS
 $(BIN)/edge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	# TrackEval (HOTA/CLEAR/Identity) without its opencv-python pin: see pyproject's bench extra.
+	$(BIN)/pip install --quiet --no-deps 'trackeval==1.3.0'
+	# py-motmetrics only for its bundled TUD files and published values (tests prove our
+	# TrackEval wrapper against them); never imported (1.4.0 breaks on NumPy 2).
+	$(BIN)/pip install --quiet --no-deps 'motmetrics==1.4.0'
 	touch $@
 
 venv: $(BIN)/edge
@@ -27,7 +32,7 @@ test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration"
 
 bench: venv
-	$(BIN)/python -m benchmarks.speed --json out/bench/speed.json
+	$(BIN)/edge bench --out out/bench
 
 clean:
 	rm -rf $(VENV) out var .pytest_cache

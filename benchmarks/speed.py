@@ -18,6 +18,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -36,6 +37,7 @@ from benchmarks import (
 from edge.config import CameraConfig
 from edge.detectors.onnx_model import DetectClock
 from edge.errors import EdgeError
+from edge.pipeline import Tap
 from edge.runner import CameraRunner
 from edge.store import Store
 
@@ -81,16 +83,22 @@ def _peak_rss_mib(usage: resource.struct_rusage) -> float:
     return usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
 
-def run_once(cam: CameraConfig) -> dict:
-    """One pass of the camera's runner over its file; raw seconds, not yet per frame."""
+def run_once(cam: CameraConfig, taps: Sequence[Tap] = (), interval_s: int | None = None) -> dict:
+    """One pass of the camera's runner over its file; raw seconds, not yet per frame.
+
+    ``taps`` observe each frame in process (``edge bench`` scores tracks with them);
+    ``interval_s`` adds the counts per interval of media time (the camera should start at 0).
+    """
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "bench.db") as store:
         runner = CameraRunner(cam, store, resume=False)  # builds and warms up the detector
+        runner.pipeline.taps.extend(taps)
         before = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         runner.run()
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_SELF)
         totals = store.totals(cam.id)
+        intervals = _intervals(store, cam, runner, interval_s) if interval_s else {}
     if runner.frames == 0:
         raise EdgeError(f"no frame of {cam.source} was analysed "
                         f"({runner.source.status().error or 'empty file?'})")
@@ -112,7 +120,20 @@ def run_once(cam: CameraConfig) -> dict:
         "cpu_s": _cpu_s(after) - _cpu_s(before),
         "peak_rss_mib": _peak_rss_mib(after),
         "lines": totals,
+        "intervals": intervals,
     }
+
+
+def _intervals(store: Store, cam: CameraConfig, runner: CameraRunner, interval_s: int
+               ) -> dict[str, dict[str, list[int]]]:
+    """All-class counts per line and direction in each interval of media time."""
+    base = cam.start_time or 0.0
+    end = base + runner.frames / (runner.source.source_fps or 25.0)
+    stop = int(-(-end // interval_s) * interval_s)
+    series = store.count_series(camera=cam.id, line=None, start=int(base), end=max(stop, 1),
+                                interval_s=interval_s, classes=None)
+    return {s.line: {"in": [sum(b.in_.values()) for b in s.buckets],
+                     "out": [sum(b.out.values()) for b in s.buckets]} for s in series}
 
 
 def summarise(run: dict, model: str, decode_alone_ms: tuple[float, float] | None = None,

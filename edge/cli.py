@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--threads", type=int, help="onnxruntime threads (default 2)")
     an.add_argument("--json", dest="json_out", metavar="OUT", help="write the result here")
 
+    bench = sub.add_parser("bench", help="benchmark models x clips x settings against ground "
+                                          "truth (needs the `bench` extra)")
+    try:
+        from benchmarks.bench import parser as bench_parser
+        bench_parser(bench)
+    except ImportError as exc:  # the runtime image has no benchmark dependencies
+        bench.set_defaults(bench_missing=str(exc))
+
     from edge.cli_models import add_models_parser
     add_models_parser(sub)
     return p
@@ -65,12 +73,20 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    if getattr(args, "bench_missing", None):
+        raise EdgeError(f"edge bench needs the benchmark extras ({args.bench_missing}): "
+                        "pip install -e '.[bench]' or `make bench`")
+    from benchmarks.bench import main_args
+    return main_args(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = os.environ.get("EDGE_LOG", "INFO" if args.command == "run" else "WARNING")
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers = {"run": _run, "analyze": _analyze}
+    handlers = {"run": _run, "analyze": _analyze, "bench": _bench}
     try:
         if args.command == "models":
             from edge.cli_models import run_models

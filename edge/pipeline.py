@@ -1,11 +1,14 @@
 """One camera's per-frame path: detector -> masks -> tracker -> analytics -> events.
 
-The same object serves ``edge run`` and ``edge analyze``; it owns no thread and no I/O.
+The same object serves ``edge run``, ``edge analyze`` and ``edge bench``; it owns no thread and
+no I/O. ``taps`` let the benchmark observe each frame's detections and tracks in process (to score
+them against ground truth); the service never sets one, so nothing per-object leaves it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -15,7 +18,9 @@ from edge.analytics.base import Analytic, Event
 from edge.config import MaskConfig
 from edge.detectors.base import Detector
 from edge.tracking import ByteTracker
-from edge.types import Detections, Frame
+from edge.types import Detections, Frame, Tracks
+
+Tap = Callable[[Frame, Detections, Tracks], None]
 
 
 @dataclass
@@ -41,6 +46,7 @@ class CameraPipeline:
     analytics: list[Analytic]
     masks: list[MaskConfig] = field(default_factory=list)
     clock: StageClock = field(default_factory=StageClock)
+    taps: list[Tap] = field(default_factory=list)
     _mask: np.ndarray | None = None
 
     def process(self, frame: Frame) -> list[Event]:
@@ -56,6 +62,8 @@ class CameraPipeline:
         c.track += t2 - t1
         c.analytics += t3 - t2
         c.frames += 1
+        for tap in self.taps:
+            tap(frame, det, tracks)
         return events
 
     def _apply_masks(self, det: Detections, shape: tuple[int, ...]) -> Detections:

@@ -66,7 +66,8 @@ class CameraRunner:
         key = self.spec.redacted()
         ckpt = store.checkpoint(cam.id) if resume and self.spec.kind == "file" else None
         resumed = ckpt is not None and ckpt.source == key
-        epoch_base = ckpt.epoch_base if resumed else (cam.start_time or time.time())
+        epoch_base = ckpt.epoch_base if resumed else (
+            time.time() if cam.start_time is None else cam.start_time)
         self.start_at = ckpt.media_pos if resumed else 0.0
         self.source = VideoSource(cam.id, self.spec, epoch_base=epoch_base,
                                   start_at=self.start_at, realtime=cam.realtime,

@@ -1,0 +1,215 @@
+"""``edge bench``: models x clips x settings (and peer tools) against ground truth.
+
+Every product run goes through the service's own :class:`edge.runner.CameraRunner` (what
+``edge run`` and ``edge analyze`` run); the suites in :mod:`benchmarks.suites` score each run; the
+report (Markdown, JSON, PNG plots) holds aggregate figures only — no frame, box or track.
+
+    edge bench                                   # the default matrix, benchmarks/matrix.yaml
+    edge bench --models yolox_nano --clips pets2009-s3mf1 --out out/quick --no-peers
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from tqdm import tqdm
+
+from benchmarks import camera_for, line_arg, load_clip, machine_info, split_names
+from benchmarks.peers import PEERS, peer_model, peer_python, run_peer
+from benchmarks.physics import Probe, run_probe
+from benchmarks.report import write_report
+from benchmarks.speed import run_once, summarise
+from benchmarks.suites import SUITES
+from benchmarks.suites.base import Capture, Run
+from benchmarks.truth import Truth, load_truth
+from edge.assets import load_clip_manifest, resolve_model
+from edge.config import load_zones
+from edge.detectors import OnnxDetectorSettings
+from edge.errors import EdgeError
+from edge.tracking import TrackerSettings
+from edge.yamlconf import read_yaml, validate
+
+DEFAULT_MATRIX = Path(__file__).resolve().parent / "matrix.yaml"
+log = logging.getLogger(__name__)
+
+
+class Setting(BaseModel):
+    """One point of the settings axis; unset fields keep the product's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    threads: int | None = Field(None, ge=1, description="onnxruntime threads")
+    analysis_fps: float | None = Field(None, gt=0, description="analyse at most this rate")
+    conf: float | None = Field(None, ge=0, le=1, description="detector score floor")
+    tracker: dict = Field(default_factory=dict, description="TrackerSettings overrides")
+
+    @field_validator("tracker")
+    @classmethod
+    def _valid_tracker(cls, v: dict) -> dict:
+        TrackerSettings(**v)
+        return v
+
+
+class PeerMatrix(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tools: list[str] = list(PEERS)
+    clips: list[str] = ["pets2009-s2l1", "intel-car-detection"]
+    models: list[str] = ["yolo11n_int8", "yolox_nano"]
+
+    @field_validator("tools")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in PEERS]
+        if unknown:
+            raise ValueError(f"unknown peer {unknown[0]!r} (known: {', '.join(PEERS)})")
+        return v
+
+
+class Matrix(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[str] = Field(min_length=1, description="manifest names, .onnx paths, motion")
+    clips: list[str] = Field(min_length=1, description="sample_videos names or video paths")
+    settings: list[Setting] = Field(default_factory=lambda: [Setting(name="default")])
+    threads: int = Field(2, ge=1)
+    interval_s: int = Field(60, ge=60, multiple_of=60, description="GEH interval")
+    peers: PeerMatrix = Field(default_factory=PeerMatrix)
+
+
+@dataclass(frozen=True)
+class Item:
+    tool: str
+    model: str
+    setting: Setting
+    clip: str
+
+
+def load_matrix(path: Path) -> Matrix:
+    data, lines = read_yaml(path)
+    return validate(Matrix, data, path, lines)
+
+
+def plan(m: Matrix, with_peers: bool) -> list[Item]:
+    """The runs: product models x settings x clips (``motion`` only where a clip's zones give
+    it size bounds), then each peer on its clips with, beside it, the product on the same model."""
+    items = [Item("edge", model, s, clip) for model in m.models for s in m.settings
+             for clip in m.clips if model != "motion" or _has_motion(clip)]
+    if with_peers:
+        default = m.settings[0]
+        for tool in m.peers.tools:
+            for clip in m.peers.clips:
+                for model in {peer_model(tool, pm) for pm in m.peers.models}:
+                    items.append(Item(tool, model, default, clip))
+                    twin = Item("edge", model, default, clip)
+                    if twin not in items:
+                        items.append(twin)
+    return items
+
+
+def _has_motion(clip: str) -> bool:
+    zones = load_clip(clip).zones
+    return zones is not None and load_zones(zones).motion is not None
+
+
+def run_item(item: Item, m: Matrix, probe: Probe | None) -> Run:
+    clip = load_clip(item.clip)
+    spec = load_clip_manifest().get(clip.name)
+    truth = load_truth(spec) if spec else Truth()
+    fps_video = spec.fps if spec else 25.0
+    if item.tool != "edge":
+        return _run_peer(item, clip, truth, fps_video)
+    cam = camera_for(clip, item.model, item.setting.threads or m.threads)
+    _apply(cam, item.setting)
+    cam.start_time = 0.0  # bins in media time, so intervals line up with the ground truth
+    capture = Capture()
+    raw = run_once(cam, taps=[capture], interval_s=m.interval_s)
+    cost = summarise(raw, item.model)
+    model_path = None
+    if isinstance(cam.detector, OnnxDetectorSettings):
+        model_path = Path(cam.detector.model) if cam.detector.model.endswith(".onnx") \
+            else resolve_model(cam.detector.model)[1]
+    return Run("edge", item.model, item.setting.name, clip.name, truth, fps_video, raw["lines"],
+               cost, raw["intervals"], m.interval_s, capture, model_path, probe)
+
+
+def _apply(cam, s: Setting) -> None:  # noqa: ANN001
+    if s.analysis_fps is not None:
+        cam.analysis_fps = s.analysis_fps
+    if isinstance(cam.detector, OnnxDetectorSettings) and s.conf is not None:
+        cam.detector = cam.detector.model_copy(update={"conf": s.conf})
+    if s.tracker:
+        cam.tracker = TrackerSettings(**{**cam.tracker.model_dump(), **s.tracker})
+
+
+def _run_peer(item: Item, clip, truth, fps_video: float) -> Run:  # noqa: ANN001
+    lines = list(clip.lines)
+    if clip.zones is not None:
+        lines = [line_arg(ln.id, ln.p1, ln.p2) for ln in load_zones(clip.zones).lines]
+    out = run_peer(item.tool, clip.path, lines, item.model)
+    if out is None:
+        raise EdgeError(f"peer {item.tool} is not installed: run `make bench-peers`")
+    cost = {"fps": out["fps"], "wall_s": out.get("wall_s")}
+    return Run(item.tool, item.model, item.setting.name, clip.name, truth, fps_video,
+               out["lines"], cost)
+
+
+def score(run: Run) -> dict:
+    return {name: suite.score(run) for name, suite in SUITES.items() if suite.applies(run)}
+
+
+def run_matrix(m: Matrix, with_peers: bool, progress: bool = True) -> dict:
+    items = plan(m, with_peers)
+    probe = _probe(m.threads)
+    started = time.time()
+    rows = []
+    for item in tqdm(items, desc="edge bench", unit="run", disable=not progress):
+        run = run_item(item, m, probe)
+        rows.append({"tool": item.tool, "model": item.model, "setting": item.setting.name,
+                     "clip": item.clip, "lines": run.lines, "suites": score(run)})
+    return {
+        "machine": machine_info(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_s": round(time.time() - started, 1),
+        "probe_gflops": round(probe.fp32_gflops, 1),
+        "probe_int8_gops": round(probe.int8_gops, 1),
+        "matrix": m.model_dump(),
+        "runs": rows,
+    }
+
+
+def _probe(threads: int) -> Probe:
+    """This CPU's sustained throughput with the product's engine and threads (the floor)."""
+    return run_probe(threads=threads, seconds=1.0)
+
+
+def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    p = p or argparse.ArgumentParser(prog="edge bench", description=__doc__.splitlines()[0])
+    p.add_argument("--matrix", default=str(DEFAULT_MATRIX), help="matrix file (YAML)")
+    p.add_argument("--models", action="append", default=[], help="override the matrix models")
+    p.add_argument("--clips", action="append", default=[], help="override the matrix clips")
+    p.add_argument("--out", default="out/bench", help="report folder")
+    p.add_argument("--no-peers", action="store_true", help="skip the peer tools")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    return p
+
+
+def main_args(args: argparse.Namespace) -> int:
+    m = load_matrix(Path(args.matrix))
+    if args.models:
+        m.models = split_names(args.models)
+    if args.clips:
+        m.clips = split_names(args.clips)
+    with_peers = not args.no_peers and peer_python() is not None
+    if not args.no_peers and not with_peers:
+        log.warning("peer tools not installed (make bench-peers): their rows are left out")
+    report = run_matrix(m, with_peers)
+    paths = write_report(report, Path(args.out), plots=not args.no_plots)
+    print("\n".join(str(p) for p in paths))
+    return 0

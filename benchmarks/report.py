@@ -1,0 +1,216 @@
+"""The ``edge bench`` report: Markdown for people, JSON for tools, PNG plots.
+
+Aggregates only: counts, errors, rates and timings. No frame, box, track or position.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from benchmarks import machine_line, markdown_table
+
+ACCURACY_PNG = "accuracy_vs_speed.png"
+CLASS_PNG = "error_by_class.png"
+
+
+def write_report(report: dict, out: Path, plots: bool = True) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "report.json", out / "report.md"]
+    paths[0].write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    if plots:
+        paths += _plots(report, out)
+    paths[1].write_text(to_markdown(report, [p.name for p in paths[2:]]))
+    return paths
+
+
+def accuracy_only(report: dict) -> list[dict]:
+    """What must not change between two runs of the same matrix (speed may)."""
+    return [{k: r[k] for k in ("tool", "model", "setting", "clip", "lines")}
+            | {"suites": {n: v for n, v in r["suites"].items() if n != "cost"}}
+            for r in report["runs"]]
+
+
+def per_model(report: dict) -> list[dict]:
+    """One row per tool x model x setting over all its clips."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in report["runs"]:
+        groups[(r["tool"], r["model"], r["setting"])].append(r)
+    rows = []
+    for (tool, model, setting), runs in groups.items():
+        counted = [r["suites"]["counting"] for r in runs if "counting" in r["suites"]]
+        truth = sum(c["truth_total"] for c in counted)
+        cost = [r["suites"].get("cost", {}) for r in runs]
+        fps = [c["fps"] for c in cost if c.get("fps")]
+        first = next((c for c in cost if "model_mib" in c or "fps" in c), {})
+        rows.append({
+            "tool": tool, "model": model, "setting": setting, "clips": len(runs),
+            "weighted_error": sum(c["abs_error"] for c in counted) / truth if truth else None,
+            "fps": sum(fps) / len(fps) if fps else None,
+            "cpu_s_per_video_s": _mean(c.get("cpu_s_per_video_s") for c in cost),
+            "peak_rss_mib": max((c.get("peak_rss_mib") or 0 for c in cost), default=None) or None,
+            "model_mib": first.get("model_mib"),
+            "gflops": first.get("gflops_per_frame"),
+            "infer_ms": _mean((c.get("ms_per_frame") or {}).get("inference") for c in cost),
+            "floor_ms": first.get("floor_ms"),
+            "floor_multiple": _mean(c.get("floor_multiple") for c in cost),
+        })
+    return rows
+
+
+def per_class(report: dict) -> dict[tuple[str, str], dict[str, list[int]]]:
+    """(tool, model) -> class -> [count, truth] summed over clips, lines and directions."""
+    out: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(
+        lambda: defaultdict(lambda: [0, 0]))
+    for r in report["runs"]:
+        for row in r["suites"].get("counting", {}).get("rows", []):
+            cell = out[(r["tool"], r["model"])][row["class"]]
+            cell[0] += row["count"]
+            cell[1] += row["truth"]
+    return out
+
+
+def peers(report: dict) -> list[dict]:
+    """Each peer run beside the product's run on the same clip and model."""
+    edge = {(r["clip"], r["model"]): r for r in report["runs"] if r["tool"] == "edge"}
+    rows = []
+    for r in report["runs"]:
+        twin = edge.get((r["clip"], r["model"]))
+        if r["tool"] == "edge" or twin is None:
+            continue
+        e, p = twin["suites"].get("counting", {}), r["suites"].get("counting", {})
+        ef, pf = twin["suites"]["cost"]["fps"], r["suites"].get("cost", {}).get("fps")
+        rows.append({"clip": r["clip"], "model": r["model"], "peer": r["tool"],
+                     "edge_error": e.get("weighted_error"), "peer_error": p.get("weighted_error"),
+                     "edge_fps": ef, "peer_fps": pf,
+                     "fps_ratio": ef / pf if ef and pf else None,
+                     "edge_counts": _compact(twin["lines"]), "peer_counts": _compact(r["lines"])})
+    return rows
+
+
+def _mean(values) -> float | None:  # noqa: ANN001
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _pct(v: float | None) -> str | None:
+    return None if v is None else f"{100 * v:.1f} %"
+
+
+def _compact(lines: dict) -> str:
+    parts = []
+    for line, dirs in lines.items():
+        for d in ("in", "out"):
+            n = sum(dirs.get(d, {}).values())
+            parts.append(f"{line} {d} {n}")
+    return ", ".join(parts)
+
+
+def _truth_compact(counting: dict) -> str:
+    agg: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in counting.get("rows", []):
+        agg[(row["line"], row["direction"])][0] += row["count"]
+        agg[(row["line"], row["direction"])][1] += row["truth"]
+    return ", ".join(f"{ln} {d} {c}/{t}" for (ln, d), (c, t) in agg.items())
+
+
+def to_markdown(report: dict, images: list[str]) -> str:
+    m = report["matrix"]
+    out = ["# edge bench report", "",
+           machine_line(report["machine"]),
+           f"Started {report['started']}, {report['duration_s']:.0f} s for {len(report['runs'])} "
+           f"runs; onnxruntime threads {m['threads']}; sustained CPU "
+           f"{report['probe_gflops'] or '—'} GFLOP/s (probe).", "",
+           "## Per model (all clips)", "",
+           "Weighted count error = Σ |count − truth| over line × direction × class / Σ truth "
+           "(a car counted as a truck is two errors).", ""]
+    rows = per_model(report)
+    out.append(markdown_table(
+        ["tool", "model", "setting", "clips", "count error", "fps", "CPU s / video s",
+         "peak RSS MiB", "model MiB", "GFLOPs/frame", "infer ms", "floor ms", "× floor"],
+        [[r["tool"], r["model"], r["setting"], r["clips"], _pct(r["weighted_error"]), r["fps"],
+          r["cpu_s_per_video_s"], r["peak_rss_mib"], r["model_mib"], r["gflops"], r["infer_ms"],
+          r["floor_ms"], r["floor_multiple"]] for r in rows]))
+    out += ["", "## Counts per clip (count / truth, all classes)", ""]
+    out.append(markdown_table(
+        ["clip", "tool", "model", "setting", "lines", "count error", "GEH max", "fps"],
+        [[r["clip"], r["tool"], r["model"], r["setting"],
+          _truth_compact(r["suites"].get("counting", {})) or _compact(r["lines"]),
+          _pct(r["suites"].get("counting", {}).get("weighted_error")),
+          r["suites"].get("counting", {}).get("geh_max"),
+          r["suites"].get("cost", {}).get("fps")] for r in report["runs"]]))
+    out += ["", "## Count error per class (summed over clips)", ""]
+    classes = sorted({c for per in per_class(report).values() for c in per})
+    out.append(markdown_table(
+        ["tool", "model", *classes],
+        [[tool, model, *(f"{per[c][0]}/{per[c][1]}" if c in per else None for c in classes)]
+         for (tool, model), per in per_class(report).items()]))
+    tracked = [r for r in report["runs"] if "tracking" in r["suites"]]
+    if tracked:
+        out += ["", "## Tracking and detection (clips with box ground truth, pedestrians)", "",
+                "HOTA, MOTA, IDF1 and ID switches by TrackEval; detection recall and precision at "
+                "IoU 0.5 for boxes the tracker's first stage accepts.", ""]
+        out.append(markdown_table(
+            ["clip", "model", "setting", "HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW",
+             "det recall", "det precision"],
+            [[r["clip"], r["model"], r["setting"], *(r["suites"]["tracking"].get(k) for k in
+              ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")),
+              r["suites"].get("detection", {}).get("recall"),
+              r["suites"].get("detection", {}).get("precision")] for r in tracked]))
+    prs = peers(report)
+    if prs:
+        out += ["", "## Peers, same clip and same model", "",
+                "Ultralytics runs its own pipeline on its own export; supervision's LineZone "
+                "with trackers' ByteTrack is fed the product's detector (counting logic alone).",
+                ""]
+        out.append(markdown_table(
+            ["clip", "model", "peer", "edge counts", "peer counts", "edge error", "peer error",
+             "edge fps", "peer fps", "fps ratio"],
+            [[p["clip"], p["model"], p["peer"], p["edge_counts"], p["peer_counts"],
+              _pct(p["edge_error"]), _pct(p["peer_error"]), p["edge_fps"], p["peer_fps"],
+              p["fps_ratio"]] for p in prs]))
+    if images:
+        out += ["", "## Plots", ""] + [f"![{name}]({name})" for name in images]
+    return "\n".join(out) + "\n"
+
+
+def _plots(report: dict, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in per_model(report) if r["fps"] and r["weighted_error"] is not None]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in rows:
+        marker = "o" if r["tool"] == "edge" else "s"
+        ax.scatter(r["fps"], 100 * r["weighted_error"], marker=marker)
+        ax.annotate(f"{r['tool']}:{r['model']}" + ("" if r["setting"] == "default"
+                                                   else f" ({r['setting']})"),
+                    (r["fps"], 100 * r["weighted_error"]), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points")
+    ax.set_xlabel("analysed frames per second")
+    ax.set_ylabel("weighted count error, % (lower is better)")
+    ax.set_title("Accuracy against speed")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / ACCURACY_PNG, dpi=110)
+    plt.close(fig)
+
+    per = per_class(report)
+    classes = sorted({c for p in per.values() for c in p})
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / max(len(per), 1)
+    for i, ((tool, model), cells) in enumerate(per.items()):
+        errs = [100 * abs(cells[c][0] - cells[c][1]) / cells[c][1] if c in cells and cells[c][1]
+                else 0.0 for c in classes]
+        ax.bar([x + i * width for x in range(len(classes))], errs, width, label=f"{tool}:{model}")
+    ax.set_xticks([x + width * (len(per) - 1) / 2 for x in range(len(classes))], classes)
+    ax.set_ylabel("|count − truth| / truth, %")
+    ax.set_title("Count error per class (all clips)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / CLASS_PNG, dpi=110)
+    plt.close(fig)
+    return [out / ACCURACY_PNG, out / CLASS_PNG]
