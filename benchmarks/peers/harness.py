@@ -74,6 +74,7 @@ class LoopTiming:
     frames: int
     wall_s: float      # the whole loop: decode + detect + track + count
     first_s: float     # the first frame alone (a peer may set up its model lazily there)
+    cpu_s: float       # CPU time of the process (all threads) over the loop: robust to load
 
     def fps(self) -> float:
         """Frames per second after the first frame (its lazy set-up is not throughput)."""
@@ -84,7 +85,7 @@ class LoopTiming:
 def timed_loop(cap: cv2.VideoCapture, step: Callable[[np.ndarray], None]) -> LoopTiming:
     """Decode every frame and feed it to ``step``; wall-clock the lot."""
     frames, first = 0, 0.0
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     while True:
         ok, image = cap.read()
         if not ok:
@@ -93,12 +94,13 @@ def timed_loop(cap: cv2.VideoCapture, step: Callable[[np.ndarray], None]) -> Loo
         frames += 1
         if frames == 1:
             first = time.perf_counter() - t0
-    return LoopTiming(frames, time.perf_counter() - t0, first)
+    return LoopTiming(frames, time.perf_counter() - t0, first, time.process_time() - c0)
 
 
 def result(counts: Counts, timing: LoopTiming, peer: str, versions: dict, **extra: object) -> dict:
     return {"lines": counts, "frames": timing.frames, "wall_s": round(timing.wall_s, 3),
-            "fps": timing.fps(), "first_frame_s": round(timing.first_s, 3), "peer": peer,
+            "fps": timing.fps(), "first_frame_s": round(timing.first_s, 3),
+            "cpu_s": round(timing.cpu_s, 3), "load_avg": list(os.getloadavg()), "peer": peer,
             "versions": versions, **extra}
 
 
