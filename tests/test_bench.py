@@ -39,6 +39,14 @@ def test_counting_suite_is_class_aware():
     assert s["geh_max"] == 0.0              # per interval, all classes: 2/2 and 1/1
 
 
+def test_a_true_van_counted_as_car_or_truck_is_right():
+    truth = [Crossing("L", 5, "van", "in"), Crossing("L", 9, "car", "in")]
+    s = CountingSuite().score(_run({"L": {"in": {"car": 2}}}, truth))
+    assert s["abs_error"] == 0
+    s = CountingSuite().score(_run({"L": {"in": {"car": 1}}}, truth))
+    assert s["abs_error"] == 1            # the van was missed
+
+
 def test_crossings_from_mot_uses_bottom_centre_and_the_segment():
     # id 1 walks right to left across x=50 (feet at y=90); id 2 crosses below the segment's end.
     rows = [[f, 1, 80 - 10 * f, 30, 10, 60] for f in range(1, 7)] + \

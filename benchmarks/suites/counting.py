@@ -14,6 +14,21 @@ def geh(model: float, truth: float) -> float:
     return 0.0 if model + truth == 0 else math.sqrt(2 * (model - truth) ** 2 / (model + truth))
 
 
+def _vans(want: dict[str, int], got: dict[str, int]) -> dict[str, int]:
+    """Annotators mark vans; the product sees a car or a truck. Surplus cars and trucks (beyond
+    their own truth) are credited to the true vans, up to their number."""
+    vans = want.get("van", 0)
+    if not vans:
+        return got
+    got = dict(got)
+    for cls in ("car", "truck"):
+        take = min(vans, max(got.get(cls, 0) - want.get(cls, 0), 0))
+        got[cls] = got.get(cls, 0) - take
+        got["van"] = got.get("van", 0) + take
+        vans -= take
+    return got
+
+
 class CountingSuite:
     name = "counting"
 
@@ -26,7 +41,7 @@ class CountingSuite:
         for line, per_dir in truth.items():
             got_line = run.lines.get(line, {})
             for d in DIRECTIONS:
-                want, got = per_dir.get(d, {}), got_line.get(d, {})
+                want, got = per_dir.get(d, {}), _vans(per_dir.get(d, {}), got_line.get(d, {}))
                 classes = sorted({*want, *(c for c, n in got.items() if n)})
                 for c in classes:
                     n, t = got.get(c, 0), want.get(c, 0)
