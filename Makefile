@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 EDGE_ASSETS ?= $(shell [ -d ../shared ] && cd ../shared && pwd)
 export EDGE_ASSETS
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo test test-fast bench bench-peers clean
 
 $(BIN)/edge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,13 @@ test-fast: venv
 bench: venv
 	$(BIN)/edge bench --out out/bench
 
+# Peer tools (Ultralytics, supervision + trackers) in their own venv: the product never needs
+# them. Large (torch); `edge bench` adds their rows when .venv-peers exists.
+bench-peers: venv
+	$(PYTHON) -m venv .venv-peers
+	.venv-peers/bin/pip install --quiet --upgrade pip
+	.venv-peers/bin/pip install --quiet -r benchmarks/peers/requirements.txt
+	.venv-peers/bin/pip install --quiet --no-deps -e .
+
 clean:
-	rm -rf $(VENV) out var .pytest_cache
+	rm -rf $(VENV) .venv-peers out var .pytest_cache

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from edge.errors import EdgeError
 
@@ -39,6 +39,18 @@ class ModelSpec(BaseModel):
     preprocess: Preprocess
     strides: tuple[int, ...] = (8, 16, 32)
     default: bool = False
+    tracker: dict[str, float] = Field(default_factory=dict, description=(
+        "tracker score thresholds calibrated for this model's score distribution (e.g. an int8 "
+        "model scores lower); a camera's own tracker settings override them"))
+
+
+    @field_validator("tracker")
+    @classmethod
+    def _tracker_fields(cls, v: dict[str, float]) -> dict[str, float]:
+        from edge.tracking import TrackerSettings  # noqa: PLC0415 (keeps this module light)
+
+        TrackerSettings(**v)
+        return v
 
 
 class Manifest(BaseModel):

@@ -22,7 +22,7 @@ from edge.pipeline import CameraPipeline
 from edge.recorder import Recorder
 from edge.sources import SourceSpec, VideoSource, parse_source, probe_file
 from edge.store import Store
-from edge.tracking import ByteTracker
+from edge.tracking import ByteTracker, TrackerSettings
 from edge.types import CameraStatus
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,17 @@ def zones_of(cam: CameraConfig) -> ZonesConfig:
     return cam.zones
 
 
+def tracker_settings(calibrated: dict[str, float], camera: TrackerSettings) -> TrackerSettings:
+    """A model's calibrated score thresholds (manifest), under what the camera sets explicitly.
+
+    >>> tracker_settings({"high_score": 0.3}, TrackerSettings()).high_score
+    0.3
+    >>> tracker_settings({"high_score": 0.3}, TrackerSettings(high_score=0.6)).high_score
+    0.6
+    """
+    return TrackerSettings(**{**calibrated, **camera.model_dump(exclude_unset=True)})
+
+
 class CameraRunner:
     """One camera. Built (and so validated) at start-up; :meth:`run` never raises."""
 
@@ -59,7 +70,7 @@ class CameraRunner:
         self.detector = detector or build_detector(cam.detector)
         if isinstance(self.detector, MotionDetector) and fps:
             self.detector.set_fps(cam.analysis_fps or fps)
-        self.pipeline = CameraPipeline(cam.id, self.detector, ByteTracker(cam.tracker),
+        self.pipeline = CameraPipeline(cam.id, self.detector, ByteTracker(self._tracker_settings()),
                                        [LineCounter(cam.id, zones.lines)], zones.masks)
         self.store = store
         store.register_lines(cam.id, [ln.id for ln in zones.lines])
@@ -77,6 +88,10 @@ class CameraRunner:
         self.errors = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _tracker_settings(self) -> TrackerSettings:
+        spec = getattr(self.detector, "spec", None)
+        return tracker_settings(getattr(spec, "tracker", None) or {}, self.cam.tracker)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
