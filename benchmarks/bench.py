@@ -149,15 +149,23 @@ def _apply(cam, s: Setting) -> None:  # noqa: ANN001
 
 
 def _run_peer(item: Item, clip, truth, fps_video: float) -> Run:  # noqa: ANN001
-    lines = list(clip.lines)
-    if clip.zones is not None:
-        lines = [line_arg(ln.id, ln.p1, ln.p2) for ln in load_zones(clip.zones).lines]
-    out = run_peer(item.tool, clip.path, lines, item.model)
+    """A peer on the clip's lines, scored on the same terms as the product: the zones' class
+    filter applies to its counts, and supervision uses the zones' anchor."""
+    zones = load_zones(clip.zones) if clip.zones is not None else None
+    lines = [line_arg(ln.id, ln.p1, ln.p2) for ln in zones.lines] if zones else list(clip.lines)
+    extra: list[str] = []
+    if zones and item.tool == "supervision" and any(ln.anchor == "center" for ln in zones.lines):
+        extra = ["--anchor", "center"]
+    out = run_peer(item.tool, clip.path, lines, item.model, extra=extra)
     if out is None:
         raise EdgeError(f"peer {item.tool} is not installed: run `make bench-peers`")
+    counts = out["lines"]
+    for ln in zones.lines if zones else ():
+        if ln.classes is not None and ln.id in counts:
+            counts[ln.id] = {d: {c: n for c, n in per.items() if c in ln.classes}
+                             for d, per in counts[ln.id].items()}
     cost = {"fps": out["fps"], "wall_s": out.get("wall_s")}
-    return Run(item.tool, item.model, item.setting.name, clip.name, truth, fps_video,
-               out["lines"], cost)
+    return Run(item.tool, item.model, item.setting.name, clip.name, truth, fps_video, counts, cost)
 
 
 def score(run: Run) -> dict:
