@@ -105,7 +105,8 @@ def plan(m: Matrix, with_peers: bool) -> list[Item]:
         default = m.settings[0]
         for tool in m.peers.tools:
             for clip in m.peers.clips:
-                for model in {peer_model(tool, pm) for pm in m.peers.models}:
+                # dict, not set: a stable order from one process to the next.
+                for model in dict.fromkeys(peer_model(tool, pm) for pm in m.peers.models):
                     items.append(Item(tool, model, default, clip))
                     twin = Item("edge", model, default, clip)
                     if twin not in items:

@@ -26,7 +26,7 @@ def write_report(report: dict, out: Path, plots: bool = True) -> list[Path]:
 
 
 def accuracy_only(report: dict) -> list[dict]:
-    """What must not change between two runs of the same matrix (speed may)."""
+    """What must not change between two runs of the same matrix (speed may), in run order."""
     return [{k: r[k] for k in ("tool", "model", "setting", "clip", "lines")}
             | {"suites": {n: v for n, v in r["suites"].items() if n != "cost"}}
             for r in report["runs"]]
