@@ -134,6 +134,17 @@ def write_text(path: str, text: str) -> None:
         raise EdgeError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def emit(text: str, report: dict, json_out: str | None, markdown: str | None) -> None:
+    """Print the Markdown; write it and the JSON where asked."""
+    import json
+
+    print(text, end="")
+    if json_out:
+        write_text(json_out, json.dumps(report, indent=2) + "\n")
+    if markdown:
+        write_text(markdown, text)
+
+
 def run_cli(prog: str, main: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
     """Run ``main``; an :class:`EdgeError` is one line on stderr and its exit code (2)."""
     try:

@@ -11,20 +11,19 @@ with zones/<clip>.yaml when it exists, else the manifest's lines.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 
 from benchmarks import (
     Clip,
     camera_for,
+    emit,
     load_clip,
     machine_info,
     machine_line,
     markdown_table,
     run_cli,
     split_names,
-    write_text,
 )
 from edge.analyze import analyze
 from edge.assets import load_clip_manifest
@@ -147,12 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         if not clip.truth:
             raise EdgeError(f"clip {clip.name} has no line_totals in sample_videos/manifest.yaml")
     report = run_counts(clips, split_names(args.models or [DEFAULT_MODELS]), args.threads)
-    text = to_markdown(report)
-    print(text, end="")
-    if args.json_out:
-        write_text(args.json_out, json.dumps(report, indent=2) + "\n")
-    if args.markdown:
-        write_text(args.markdown, text)
+    emit(to_markdown(report), report, args.json_out, args.markdown)
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import resource
 import sys
@@ -26,13 +25,13 @@ import cv2
 from benchmarks import (
     Clip,
     camera_for,
+    emit,
     load_clip,
     machine_info,
     machine_line,
     markdown_table,
     run_cli,
     split_names,
-    write_text,
 )
 from edge.config import CameraConfig
 from edge.detectors.onnx_model import DetectClock
@@ -255,12 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.line:
         clip = dataclasses.replace(clip, lines=(*clip.lines, *args.line))
     report = run_speed(clip, split_names(args.model or ["yolox_nano"]), args.threads, args.repeat)
-    text = to_markdown(report)
-    print(text, end="")
-    if args.json_out:
-        write_text(args.json_out, json.dumps(report, indent=2) + "\n")
-    if args.markdown:
-        write_text(args.markdown, text)
+    emit(to_markdown(report), report, args.json_out, args.markdown)
     return 0
 
 
