@@ -36,6 +36,7 @@ from typing import Literal
 import numpy as np
 
 from benchmarks import machine_info, machine_line, markdown_table, run_cli, split_names, write_text
+from edge.detectors.onnx_model import session_options
 from edge.errors import EdgeError
 
 Counter = Literal["auto", "onnx-tool", "onnx"]
@@ -231,20 +232,6 @@ def model_flops(path: Path | str, counter: Counter = "auto",
 
 
 # --- this CPU's sustained throughput ---------------------------------------------------------
-
-
-def session_options(threads: int):
-    """The product's session options (edge.detectors.onnx_model.OnnxModel), so the probe runs
-    on the same engine configuration as inference."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.log_severity_level = 3
-    return opts
 
 
 def probe_model(int8: bool = False, channels: int = PROBE_CHANNELS, size: int = PROBE_SIZE):

@@ -128,7 +128,8 @@ def _locate(what: str, candidates: list[Path], sha256: str, url: str | None, hin
 # --- models ----------------------------------------------------------------------------------
 
 
-def _is_path(name_or_path: str) -> bool:
+def is_model_path(name_or_path: str) -> bool:
+    """A path to a model file rather than a manifest name."""
     seps = {os.sep, os.altsep or os.sep, "/"}
     return name_or_path.endswith(".onnx") or any(s in name_or_path for s in seps)
 
@@ -153,7 +154,7 @@ def resolve_model(
     manifest entry with the same file name.
     """
     manifest = manifest or load_manifest()
-    if _is_path(name_or_path):
+    if is_model_path(name_or_path):
         path = Path(name_or_path).expanduser()
         if not path.is_file():
             raise EdgeError(f"model file {path} does not exist")

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from edge import assets
+from edge.assets import is_model_path
 from edge.detectors.base import Detector
 from edge.detectors.gfl import GflDetector
 from edge.detectors.motion import MotionDetector, MotionDetectorSettings
@@ -69,7 +70,7 @@ def build_detector(settings: BaseModel, resolve_model: ResolveModel | None = Non
 def _build_onnx(settings: OnnxDetectorSettings, resolve_model: ResolveModel | None,
                 manifest: Manifest | None,
                 registry: dict[str, tuple[type[BaseModel], type]]) -> OnnxDetector:
-    if _is_path(settings.model):
+    if is_model_path(settings.model):
         path = Path(settings.model).expanduser()
         listed = (manifest or load_manifest()).models
         spec: ModelSpec | None = next((m for m in listed if m.file == path.name), None)
@@ -85,10 +86,6 @@ def _build_onnx(settings: OnnxDetectorSettings, resolve_model: ResolveModel | No
         spec = unlisted_spec(path, settings.family or "yolox", model)
     _, cls = registry[spec.family]
     return cls(spec, model, conf=settings.conf, nms_iou=settings.nms_iou)
-
-
-def _is_path(model: str) -> bool:
-    return model.endswith(".onnx") or "/" in model or "\\" in model
 
 
 def unlisted_spec(path: Path, family: Family, model: OnnxModel) -> ModelSpec:

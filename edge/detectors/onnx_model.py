@@ -56,6 +56,19 @@ def _dims(shape: tuple) -> str:
     return "x".join(str(d) if isinstance(d, int) else "?" for d in shape)
 
 
+def session_options(threads: int) -> ort.SessionOptions:
+    """The engine configuration of every detector (and of the benchmark's CPU probe)."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    # No busy-waiting between runs: the decoder thread and other cameras need those cycles.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3  # the public exports warn about unused initialisers
+    return opts
+
+
 class OnnxModel:
     """An onnxruntime CPU session on one file, with one float image input.
 
@@ -66,16 +79,8 @@ class OnnxModel:
         self.path = Path(path)
         if not self.path.is_file():
             raise EdgeError(f"model file {self.path} not found")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        # No busy-waiting between runs: the decoder thread and other cameras need those cycles.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3  # the public exports warn about unused initialisers
         try:
-            self.session = ort.InferenceSession(str(self.path), opts,
+            self.session = ort.InferenceSession(str(self.path), session_options(threads),
                                                 providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped pybind errors
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
