@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,9 @@ class PeerMatrix(BaseModel):
     tools: list[str] = list(PEERS)
     clips: list[str] = ["pets2009-s2l1", "intel-car-detection"]
     models: list[str] = ["yolo11n_int8", "yolox_nano"]
+    repeats: int = Field(3, ge=1, description=(
+        "speed runs of each peer and of the product beside it, alternating; fps is their median "
+        "(a shared 2-core box drifts by +-10 % from one run to the next)"))
 
     @field_validator("tools")
     @classmethod
@@ -119,7 +123,9 @@ def _has_motion(clip: str) -> bool:
     return zones is not None and load_zones(zones).motion is not None
 
 
-def run_item(item: Item, m: Matrix, probe: Probe | None) -> Run:
+def run_item(item: Item, m: Matrix, probe: Probe | None, speed_only: bool = False) -> Run:
+    """One run scored by the suites; ``speed_only``: the product runs without the benchmark's
+    capture tap and intervals (instrumentation the peers do not carry), for fps alone."""
     clip = load_clip(item.clip)
     spec = load_clip_manifest().get(clip.name)
     truth = load_truth(spec) if spec else Truth()
@@ -130,7 +136,8 @@ def run_item(item: Item, m: Matrix, probe: Probe | None) -> Run:
     _apply(cam, item.setting)
     cam.start_time = 0.0  # bins in media time, so intervals line up with the ground truth
     capture = Capture()
-    raw = run_once(cam, taps=[capture], interval_s=m.interval_s)
+    raw = run_once(cam, taps=[] if speed_only else [capture],
+                   interval_s=None if speed_only else m.interval_s)
     cost = summarise(raw, item.model)
     model_path = None
     if isinstance(cam.detector, OnnxDetectorSettings):
@@ -173,15 +180,48 @@ def score(run: Run) -> dict:
     return {name: suite.score(run) for name, suite in SUITES.items() if suite.applies(run)}
 
 
+def speed_rounds(items: list[Item], m: Matrix) -> list[list[int]]:
+    """Speed runs for the peer comparison: per round, each peer and the product's run on the same
+    clip and model, one after the other, so a drift of the machine hits both alike; their fps is
+    the median over the rounds. Returns indices into ``items``, one list per round."""
+    rounds = []
+    for _ in range(m.peers.repeats):
+        order: list[int] = []
+        for i, item in enumerate(items):
+            if item.tool == "edge":
+                continue
+            twin = items.index(Item("edge", item.model, item.setting, item.clip))
+            order += [i, twin]
+        rounds.append(order)
+    return rounds
+
+
 def run_matrix(m: Matrix, with_peers: bool, progress: bool = True) -> dict:
     items = plan(m, with_peers)
+    rounds = speed_rounds(items, m) if with_peers else []
     probe = _probe(m.threads)
     started = time.time()
     rows = []
-    for item in tqdm(items, desc="edge bench", unit="run", disable=not progress):
+    bar = tqdm(total=len(items) + sum(map(len, rounds)), desc="edge bench", unit="run",
+               disable=not progress)
+    for item in items:
         run = run_item(item, m, probe)
         rows.append({"tool": item.tool, "model": item.model, "setting": item.setting.name,
                      "clip": item.clip, "lines": run.lines, "suites": score(run)})
+        bar.update()
+    fps: dict[int, list[float]] = {i: [] for order in rounds for i in order}
+    for order in rounds:
+        for i in order:
+            run = run_item(items[i], m, probe, speed_only=True)
+            fps[i].append(run.cost["fps"])
+            if run.lines != rows[i]["lines"]:  # accuracy must not depend on the run
+                rows[i]["suites"]["cost"]["counts_differ_between_runs"] = True
+            bar.update()
+    bar.close()
+    for i, values in fps.items():
+        cost = rows[i]["suites"]["cost"]
+        cost["fps_runs"] = values
+        cost["fps"] = round(statistics.median(values), 2)
     return {
         "machine": machine_info(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

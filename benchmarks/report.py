@@ -86,7 +86,9 @@ def peers(report: dict) -> list[dict]:
         rows.append({"clip": r["clip"], "model": r["model"], "peer": r["tool"],
                      "edge_error": e.get("weighted_error"), "peer_error": p.get("weighted_error"),
                      "edge_fps": ef, "peer_fps": pf,
-                     "fps_ratio": ef / pf if ef and pf else None,
+                     "fps_ratio": round(ef / pf, 3) if ef and pf else None,
+                     "runs": min(len(twin["suites"]["cost"].get("fps_runs") or [ef]),
+                                 len(r["suites"].get("cost", {}).get("fps_runs") or [pf])),
                      "edge_counts": _compact(twin["lines"]), "peer_counts": _compact(r["lines"])})
     return rows
 
@@ -166,14 +168,14 @@ def to_markdown(report: dict, images: list[str]) -> str:
     if prs:
         out += ["", "## Peers, same clip and same model", "",
                 "Ultralytics runs its own pipeline on its own export; supervision's LineZone "
-                "with trackers' ByteTrack is fed the product's detector (counting logic alone).",
-                ""]
+                "with trackers' ByteTrack is fed the product's detector (counting logic alone). "
+                "fps is the median of the runs, product and peer alternating.", ""]
         out.append(markdown_table(
             ["clip", "model", "peer", "edge counts", "peer counts", "edge error", "peer error",
-             "edge fps", "peer fps", "fps ratio"],
+             "runs", "edge fps", "peer fps", "fps ratio"],
             [[p["clip"], p["model"], p["peer"], p["edge_counts"], p["peer_counts"],
-              _pct(p["edge_error"]), _pct(p["peer_error"]), p["edge_fps"], p["peer_fps"],
-              p["fps_ratio"]] for p in prs]))
+              _pct(p["edge_error"]), _pct(p["peer_error"]), p["runs"], p["edge_fps"],
+              p["peer_fps"], p["fps_ratio"]] for p in prs]))
     if images:
         out += ["", "## Plots", ""] + [f"![{name}]({name})" for name in images]
     return "\n".join(out) + "\n"

@@ -47,11 +47,18 @@ class CameraPipeline:
     masks: list[MaskConfig] = field(default_factory=list)
     clock: StageClock = field(default_factory=StageClock)
     taps: list[Tap] = field(default_factory=list)
+    # Called once per frame right after inference: a file source decodes its next frame then.
+    after_detect: list[Callable[[], None]] = field(default_factory=list)
     _mask: np.ndarray | None = None
 
     def process(self, frame: Frame) -> list[Event]:
         t0 = time.perf_counter()
-        det = self._apply_masks(self.detector.detect(frame.image), frame.image.shape)
+        try:
+            det = self.detector.detect(frame.image)
+        finally:  # even a failed frame must hand its decode permit back
+            for hook in self.after_detect:
+                hook()
+        det = self._apply_masks(det, frame.image.shape)
         t1 = time.perf_counter()
         tracks = self.tracker.update(det, frame.media_ts)
         t2 = time.perf_counter()

@@ -83,6 +83,8 @@ class CameraRunner:
         self.source = VideoSource(cam.id, self.spec, epoch_base=epoch_base,
                                   start_at=self.start_at, realtime=cam.realtime,
                                   analysis_fps=cam.analysis_fps)
+        if self.spec.kind == "file":
+            self.pipeline.after_detect.append(self.source.gate())
         self.recorder = Recorder(store, cam.id, key, epoch_base, flush_seconds=flush_seconds)
         self.frames = 0
         self.errors = 0

@@ -52,6 +52,7 @@ _DEFAULT_FPS = 25.0  # when a container does not say
 _FPS_WINDOW_S = 5.0
 _LIVE_QUEUE = 2
 _FILE_QUEUE = 8
+_FILE_LOOKAHEAD = 2  # frames a file decoder may run ahead of the analysis before it waits
 _END = object()  # queued after the last frame of a file
 
 
@@ -246,6 +247,11 @@ class VideoSource:
         self.decode_s = 0.0
         self._opened_at: float | None = None
         self._thread: threading.Thread | None = None
+        # A file decodes one frame per permit; the analysis hands one back once its inference is
+        # done (:meth:`allow`), so decoding fills the single-threaded gap between two inferences
+        # instead of preempting onnxruntime's parallel loops (one stalled worker stalls the op).
+        self._permits = threading.Semaphore(_FILE_LOOKAHEAD)
+        self._gated = False
 
     # ----------------------------------------------------------------- public API
     def start(self) -> None:
@@ -276,6 +282,16 @@ class VideoSource:
         self._set_state("stopped")
         self._drain()
         self._put_latest(_END)
+
+    def gate(self) -> Callable[[], None]:
+        """Pace a file's decoder on the analysis: from now on it decodes a frame only when the
+        returned callable has been called (once per analysed frame, after its inference)."""
+        self._gated = True
+        return self.allow
+
+    def allow(self) -> None:
+        """One more frame may be decoded (see :meth:`gate`)."""
+        self._permits.release()
 
     def read(self, timeout: float) -> Frame | None:
         """The next frame, or None after ``timeout`` seconds or at the end of the stream."""
@@ -430,8 +446,14 @@ class VideoSource:
             epoch = self._epoch_base or 0.0
             t0 = self._clock()
             self._set_state("running")
-            while not self._stop.is_set() and self._timed(cap.grab):
-                if _keep(index - first, ratio):  # skipped frames are grabbed, never decoded
+            wait = True  # for a permit before grabbing the frames up to the next kept one
+            while not self._stop.is_set():
+                if wait and not self._permit():
+                    break
+                if not self._timed(cap.grab):
+                    break
+                wait = _keep(index - first, ratio)
+                if wait:  # skipped frames are grabbed, never decoded
                     ok, image = self._timed(cap.retrieve)
                     if not ok or image is None:
                         raise _SourceFailed(f"decode failed at frame {index}")
@@ -448,6 +470,15 @@ class VideoSource:
         finally:
             cap.release()
         log.info("camera %s: end of %s", self.camera_id, self.spec.redacted())
+
+    def _permit(self) -> bool:
+        """Wait for the analysis to allow one more decode; False once stopped."""
+        if not self._gated:
+            return True
+        while not self._stop.is_set():
+            if self._permits.acquire(timeout=0.1):
+                return True
+        return False
 
     def _timed(self, call: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()

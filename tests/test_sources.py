@@ -152,6 +152,31 @@ def test_file_delivers_every_frame_in_order(clip: Path) -> None:
     src.stop()  # idempotent
 
 
+def test_gated_file_decodes_only_as_far_as_the_analysis_allows(clip: Path) -> None:
+    src = VideoSource("cam1", parse_source(str(clip)), analysis_fps=5.0)
+    allow = src.gate()
+    src.start()
+    assert wait_for(lambda: src.status().frames == 2)
+    time.sleep(0.2)
+    assert src.status().frames == 2  # two ahead, then it waits for the analysis
+    got = []
+    while (frame := src.read(timeout=2.0)) is not None:
+        got.append(frame.index)
+        allow()  # as the pipeline does after each inference
+    assert got == list(range(0, 20, 2))  # nothing lost or reordered by the gate
+    src.stop()
+
+
+def test_gated_file_stops_while_waiting(clip: Path) -> None:
+    src = VideoSource("cam1", parse_source(str(clip)))
+    src.gate()
+    src.start()
+    assert wait_for(lambda: src.status().frames == 2)
+    t0 = time.perf_counter()
+    src.stop(timeout=2.0)
+    assert time.perf_counter() - t0 < 1.0 and src.status().state == "stopped"
+
+
 def test_file_start_at_resumes_at_the_right_index(clip: Path) -> None:
     src = VideoSource("cam1", parse_source(str(clip)), epoch_base=100.0, start_at=1.2)
     src.start()

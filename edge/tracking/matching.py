@@ -31,5 +31,6 @@ def assign(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, n
     rows, cols = linear_sum_assignment(gated)
     keep = gated[rows, cols] <= max_cost
     rows, cols = rows[keep], cols[keep]
-    return (np.stack([rows, cols], axis=1),
-            np.setdiff1d(np.arange(n), rows), np.setdiff1d(np.arange(m), cols))
+    free_rows, free_cols = np.ones(n, bool), np.ones(m, bool)
+    free_rows[rows], free_cols[cols] = False, False  # masks: setdiff1d sorts, this is O(n)
+    return (np.stack([rows, cols], axis=1), np.flatnonzero(free_rows), np.flatnonzero(free_cols))

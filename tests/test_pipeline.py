@@ -1,0 +1,46 @@
+"""CameraPipeline: stage order, and the decode permit handed back even when a frame fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.pipeline import CameraPipeline
+from edge.tracking import ByteTracker, TrackerSettings
+from edge.types import Detections, Frame
+
+
+class _Detector:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def detect(self, image: np.ndarray) -> Detections:
+        if self.fail:
+            raise RuntimeError("model hiccup")
+        return Detections(np.array([[0, 0, 10, 20]], np.float32), np.array([0.9], np.float32),
+                          np.array([0], np.int16))
+
+
+def _frame(i: int) -> Frame:
+    return Frame(image=np.zeros((48, 64, 3), np.uint8), index=i, media_ts=i / 10,
+                 wall_ts=i / 10)
+
+
+def test_after_detect_hooks_run_once_per_frame_and_taps_see_tracks() -> None:
+    calls, seen = [], []
+    pipe = CameraPipeline("c", _Detector(), ByteTracker(TrackerSettings()), [],
+                          after_detect=[lambda: calls.append(1)],
+                          taps=[lambda f, d, t: seen.append((f.index, len(d), len(t)))])
+    for i in range(3):
+        pipe.process(_frame(i))
+    assert len(calls) == 3 and seen == [(0, 1, 1), (1, 1, 1), (2, 1, 1)]
+    assert pipe.clock.frames == 3
+
+
+def test_a_failing_detect_still_hands_its_permit_back() -> None:
+    calls = []
+    pipe = CameraPipeline("c", _Detector(fail=True), ByteTracker(TrackerSettings()), [],
+                          after_detect=[lambda: calls.append(1)])
+    with pytest.raises(RuntimeError):
+        pipe.process(_frame(0))
+    assert calls == [1]  # else a gated file source would wait forever
