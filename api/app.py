@@ -10,8 +10,13 @@ Auth: every ``/v1`` endpoint except ``/v1/health`` needs ``Authorization: Bearer
 >>> class NoCameras:
 ...     def statuses(self): return []
 >>> app = create_app(Store(":memory:"), NoCameras(), ["s3cret-token"])
->>> sorted(app.openapi()["paths"])
-['/v1/cameras', '/v1/counts', '/v1/health']
+>>> for path in sorted(app.openapi()["paths"]): print(path)
+/v1/cameras
+/v1/counts
+/v1/health
+/v1/parking/lots
+/v1/parking/lots/{lot}/spaces
+/v1/parking/occupancy
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from api.deps import CameraStatusProvider, attach_services, require_token
 from api.routers import cameras as cameras_router
 from api.routers import counts as counts_router
 from api.routers import health as health_router
+from api.routers import parking as parking_router
 from edge import __version__
 from edge.errors import EdgeError
 from edge.store import Store
@@ -38,8 +44,9 @@ def create_app(store: Store, cameras: CameraStatusProvider, tokens: Sequence[str
         raise EdgeError("api tokens: give at least one non-empty bearer token")
     app = FastAPI(
         title=title, version=__version__,
-        description="Anonymous aggregates from edge video analytics: counts, coverage, camera "
-                    "health. No image, box, track or position ever leaves the device.",
+        description="Anonymous aggregates from edge video analytics: counts, coverage, parking "
+                    "occupancy, camera health. No image, box, track or position ever leaves "
+                    "the device.",
     )
     attach_services(app, store, cameras, tokens)
 
@@ -47,4 +54,5 @@ def create_app(store: Store, cameras: CameraStatusProvider, tokens: Sequence[str
     app.include_router(health_router.router, prefix="/v1")
     app.include_router(cameras_router.router, prefix="/v1", dependencies=authed)
     app.include_router(counts_router.router, prefix="/v1", dependencies=authed)
+    app.include_router(parking_router.router, prefix="/v1", dependencies=authed)
     return app

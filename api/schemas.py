@@ -67,29 +67,49 @@ class CameraOut(_Model):
     error: str | None = Field(None, description="Last error, one line, if any.")
 
 
-# -- /v1/counts --------------------------------------------------------------------------------
+# -- time-range queries (counts, parking occupancy) --------------------------------------------
 
 
-class CountsQuery(_Model):
-    """Query of ``GET /v1/counts``. Times are ISO 8601; without a zone they are read as UTC."""
+class RangeQuery(_Model):
+    """``from``/``to``/``interval`` of a series query. Times are ISO 8601; without a zone they
+    are read as UTC."""
 
     model_config = ConfigDict(extra="forbid")  # only the documented names, so "from_" is refused
 
-    camera: str | None = Field(None, description="Only this camera.")
-    line: str | None = Field(None, description="Only lines with this id.")
     from_: datetime | None = Field(None, alias="from",
                                    description="Start (rounded down to the interval). "
                                                "Default: one hour before `to`.")
     to: datetime | None = Field(None, description="End, exclusive (rounded up to the interval). "
                                                   "Default: now.")
     interval: Interval = Field("1m", description="Bucket length.")
-    classes: str | None = Field(None, description="Comma-separated classes, e.g. `car,bus`. "
-                                                  f"Default: all of {', '.join(CLASSES)}.")
 
     @field_validator("from_", "to")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else as_utc(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeQuery:
+        if self.from_ is not None and self.to is not None and not self.from_ < self.to:
+            raise ValueError(f"'from' ({self.from_.isoformat()}) must be before "
+                             f"'to' ({self.to.isoformat()})")
+        return self
+
+    @property
+    def interval_s(self) -> int:
+        return INTERVALS[self.interval]
+
+
+# -- /v1/counts --------------------------------------------------------------------------------
+
+
+class CountsQuery(RangeQuery):
+    """Query of ``GET /v1/counts``."""
+
+    camera: str | None = Field(None, description="Only this camera.")
+    line: str | None = Field(None, description="Only lines with this id.")
+    classes: str | None = Field(None, description="Comma-separated classes, e.g. `car,bus`. "
+                                                  f"Default: all of {', '.join(CLASSES)}.")
 
     @field_validator("classes")
     @classmethod
@@ -103,17 +123,6 @@ class CountsQuery(_Model):
         if unknown:
             raise ValueError(f"unknown class {unknown[0]!r}; expected any of {', '.join(CLASSES)}")
         return ",".join(names)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> CountsQuery:
-        if self.from_ is not None and self.to is not None and not self.from_ < self.to:
-            raise ValueError(f"'from' ({self.from_.isoformat()}) must be before "
-                             f"'to' ({self.to.isoformat()})")
-        return self
-
-    @property
-    def interval_s(self) -> int:
-        return INTERVALS[self.interval]
 
     @property
     def class_list(self) -> list[str] | None:
@@ -141,3 +150,69 @@ class CountsOut(_Model):
     from_: datetime = Field(alias="from")
     to: datetime
     series: list[CountSeries]
+
+
+# -- /v1/parking -------------------------------------------------------------------------------
+
+SpaceState = Literal["occupied", "free", "unknown"]
+
+
+class LotOut(_Model):
+    """A lot's current occupancy. When its camera has not analysed it for the lot's
+    `unknown_after_s` (camera down), every space counts as unknown."""
+
+    lot: str = Field(description="Lot id from the zones file.")
+    camera: str = Field(description="Camera that watches the lot.")
+    spaces: int = Field(ge=0, description="Number of spaces in the lot.")
+    occupied: int = Field(ge=0)
+    free: int = Field(ge=0)
+    unknown: int = Field(ge=0, description="Spaces whose state is not known now.")
+    updated_at: datetime | None = Field(
+        description="When the lot was last analysed (UTC); null before the first analysis.")
+
+
+class SpaceOut(_Model):
+    """One space: its id, category and state. Never a vehicle, a box or an image."""
+
+    space: str = Field(description="Space id from the zones file or annotation.")
+    category: str = Field(description="standard, disabled, delivery or ev.")
+    state: SpaceState
+    since: datetime | None = Field(
+        description="When the evidence for this state began (UTC); for a lot whose camera is "
+                    "down, its last analysis. Null when never known.")
+
+
+class OccupancyQuery(RangeQuery):
+    """Query of ``GET /v1/parking/occupancy``."""
+
+    lot: str = Field(description="Lot id.")
+    camera: str | None = Field(None, description="The lot's camera; needed only when several "
+                                                 "cameras have a lot with this id.")
+
+
+class OccupancyBucket(_Model):
+    start: datetime
+    end: datetime
+    samples: int = Field(ge=0, description="Occupancy analyses in the bucket; 0 means no data.")
+    mean_occupied: float | None = Field(ge=0, description="Mean occupied spaces.")
+    min_occupied: int | None = Field(ge=0, description="Fewest occupied spaces in one analysis.")
+    max_occupied: int | None = Field(ge=0, description="Most occupied spaces in one analysis.")
+    mean_free: float | None = Field(ge=0, description="Mean free spaces.")
+    mean_unknown: float | None = Field(ge=0, description="Mean spaces of unknown state.")
+    occupancy: float | None = Field(
+        ge=0, le=1, description="Occupied share of the spaces whose state was known "
+                                "(mean occupied / (mean occupied + mean free)).")
+    spaces: int = Field(ge=0, description="Number of spaces in the lot.")
+    coverage_s: float = Field(ge=0, description="Seconds of the bucket the camera analysed.")
+
+
+class OccupancyOut(_Model):
+    lot: str
+    camera: str
+    interval: Interval
+    from_: datetime = Field(alias="from")
+    to: datetime
+    spaces: int = Field(ge=0, description="Number of spaces in the lot now.")
+    buckets: list[OccupancyBucket]
+    stays: dict[str, int] = Field(
+        description="Stays that ended in the range, per duration band (e.g. `15-60min`).")

@@ -2,9 +2,10 @@
 
 A camera's analysis thread owns one :class:`Recorder`. It sums events and analysed time per time
 bin in memory and writes them, with the media position reached, in one :meth:`Store.commit`
-at least every ``flush_seconds``. Counts and checkpoint land in the same transaction, so after a
-crash (even ``kill -9``) a restart from :meth:`Store.checkpoint` neither loses a flushed bin nor
-counts an event twice: everything before the checkpoint is stored, nothing after it is.
+at least every ``flush_seconds``. Counts, parking results and checkpoint land in the same
+transaction, so after a crash (even ``kill -9``) a restart from :meth:`Store.checkpoint` neither
+loses a flushed bin nor counts an event twice: everything before the checkpoint is stored,
+nothing after it is.
 
 >>> import tempfile, os
 >>> from edge.store import Store
@@ -25,8 +26,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from edge.analytics.base import Event, LineCrossing
-from edge.store import Batch, Checkpoint, CountKey, Store
+from edge.analytics.base import Event, LineCrossing, LotOccupancy, SpaceChange, StayEnded
+from edge.store import (
+    Batch,
+    Checkpoint,
+    CountKey,
+    LotKey,
+    OccupancyBin,
+    OccupancyKey,
+    SpaceChangeRecord,
+    StayKey,
+    Store,
+)
 
 
 class Recorder:
@@ -55,9 +66,16 @@ class Recorder:
         self._last_flush = clock()
         self._counts: Counter[CountKey] = Counter()
         self._coverage: dict[int, float] = {}
-        # One handler per event type; parking/dumping add theirs (and their Batch fields) here.
+        self._occupancy: dict[OccupancyKey, OccupancyBin] = {}
+        self._stays: Counter[StayKey] = Counter()
+        self._changes: list[SpaceChangeRecord] = []
+        self._lot_seen: dict[LotKey, float] = {}
+        # One handler per event type; each use case adds its own (and its Batch fields).
         self._handlers: dict[type[Event], Callable[[Event], None]] = {
             LineCrossing: self._on_crossing,  # type: ignore[dict-item]
+            SpaceChange: self._on_space_change,  # type: ignore[dict-item]
+            LotOccupancy: self._on_lot_occupancy,  # type: ignore[dict-item]
+            StayEnded: self._on_stay_ended,  # type: ignore[dict-item]
         }
 
     def bin_of(self, wall_ts: float) -> int:
@@ -76,6 +94,22 @@ class Recorder:
     def _on_crossing(self, event: LineCrossing) -> None:
         key = (self.camera, event.line, event.cls, event.direction, self.bin_of(event.wall_ts))
         self._counts[key] += 1
+
+    def _on_space_change(self, event: SpaceChange) -> None:
+        # The store derives the space's current state from the change (kept in order).
+        self._changes.append(SpaceChangeRecord(self.camera, event.lot, event.space, event.old,
+                                               event.new, event.wall_ts))
+
+    def _on_lot_occupancy(self, event: LotOccupancy) -> None:
+        key = (self.camera, event.lot, self.bin_of(event.wall_ts))
+        sample = OccupancyBin.one(event.occupied, event.free, event.unknown)
+        held = self._occupancy.get(key)
+        self._occupancy[key] = sample if held is None else held.merge(sample)
+        lot = (self.camera, event.lot)
+        self._lot_seen[lot] = max(event.wall_ts, self._lot_seen.get(lot, event.wall_ts))
+
+    def _on_stay_ended(self, event: StayEnded) -> None:
+        self._stays[(self.camera, event.lot, event.band, self.bin_of(event.wall_ts))] += 1
 
     def covered(self, wall_ts: float, seconds: float) -> None:
         """Record that ``[wall_ts, wall_ts + seconds)`` was analysed, split at bin boundaries."""
@@ -105,13 +139,17 @@ class Recorder:
             self.camera, self.source, self.epoch_base, float(media_pos))
         batch = Batch(counts=dict(self._counts),
                       coverage={(self.camera, b): s for b, s in self._coverage.items()},
-                      checkpoint=checkpoint)
+                      checkpoint=checkpoint, occupancy=dict(self._occupancy),
+                      stays=dict(self._stays), changes=list(self._changes),
+                      lot_seen=dict(self._lot_seen))
         self.store.commit(batch)
-        self._counts.clear()
-        self._coverage.clear()
+        for buffer in (self._counts, self._coverage, self._occupancy, self._stays,
+                       self._changes, self._lot_seen):
+            buffer.clear()
         self._last_flush = self._clock()
 
     @property
     def pending(self) -> int:
-        """Number of buffered count cells (for tests and diagnostics)."""
-        return len(self._counts)
+        """Number of buffered cells: counts, occupancy bins, stays, space changes (for tests
+        and diagnostics)."""
+        return len(self._counts) + len(self._occupancy) + len(self._stays) + len(self._changes)

@@ -1,12 +1,15 @@
 """The count store: the only place that holds results, and the only module that speaks SQL.
 
 It keeps anonymous aggregates only: counts per (camera, line, class, direction, time bin),
-analysed seconds per (camera, time bin), and one resume checkpoint per camera. There is no
-table, column or argument for a box, a track id, a position or an image.
+analysed seconds per (camera, time bin), one resume checkpoint per camera and, for parking, the
+state of each space (its id, never a vehicle), space state changes, lot occupancy per time bin
+and stay counts per duration band. There is no table, column or argument for a box, a track id,
+a position or an image.
 
 One SQLite connection in WAL mode, guarded by a lock: camera threads write through
 :meth:`Store.commit` (one transaction per flush, so a crash loses at most the unflushed tail),
-API threads read through :meth:`Store.count_series` and :meth:`Store.totals`.
+API threads read through :meth:`Store.count_series`, :meth:`Store.totals`, :meth:`Store.lots`,
+:meth:`Store.spaces` and :meth:`Store.occupancy_series`.
 
 >>> import tempfile, os
 >>> with Store(os.path.join(tempfile.mkdtemp(), "c.db")) as s:
@@ -18,10 +21,12 @@ API threads read through :meth:`Store.count_series` and :meth:`Store.totals`.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -31,12 +36,14 @@ import numpy as np
 from edge.classes import CLASSES
 from edge.errors import EdgeError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DIRECTIONS: tuple[str, str] = ("in", "out")
+SPACE_STATES: tuple[str, str, str] = ("occupied", "free", "unknown")
+DEFAULT_UNKNOWN_AFTER_S = 60.0
 
 # counts' key puts bin_start before class/direction so a time-range read for one line is a
 # single index range instead of one scan per (class, direction).
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE meta(
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -71,8 +78,66 @@ CREATE TABLE checkpoints(
 );
 """
 
+# Version 2: parking. ``lots.updated_at`` is the wall time of the lot's last analysis (null
+# before the first); ``spaces.since`` when the evidence for the current state began.
+_SCHEMA_V2 = """
+CREATE TABLE lots(
+    camera TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    unknown_after_s REAL NOT NULL CHECK (unknown_after_s > 0),
+    stay_bands TEXT NOT NULL,
+    updated_at REAL,
+    PRIMARY KEY (camera, lot)
+) WITHOUT ROWID;
+CREATE TABLE spaces(
+    camera TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    space TEXT NOT NULL,
+    category TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('occupied', 'free', 'unknown')),
+    since REAL,
+    PRIMARY KEY (camera, lot, space)
+) WITHOUT ROWID;
+CREATE TABLE space_changes(
+    camera TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    space TEXT NOT NULL,
+    old_state TEXT NOT NULL CHECK (old_state IN ('occupied', 'free', 'unknown')),
+    new_state TEXT NOT NULL CHECK (new_state IN ('occupied', 'free', 'unknown')),
+    ts REAL NOT NULL
+);
+CREATE INDEX space_changes_by_lot ON space_changes(camera, lot, ts);
+CREATE TABLE occupancy(
+    camera TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    bin_start INTEGER NOT NULL,
+    samples INTEGER NOT NULL CHECK (samples > 0),
+    occupied_sum INTEGER NOT NULL CHECK (occupied_sum >= 0),
+    free_sum INTEGER NOT NULL CHECK (free_sum >= 0),
+    unknown_sum INTEGER NOT NULL CHECK (unknown_sum >= 0),
+    occupied_min INTEGER NOT NULL CHECK (occupied_min >= 0),
+    occupied_max INTEGER NOT NULL CHECK (occupied_max >= occupied_min),
+    spaces INTEGER NOT NULL CHECK (spaces >= 0),
+    PRIMARY KEY (camera, lot, bin_start)
+) WITHOUT ROWID;
+CREATE TABLE stays(
+    camera TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    bin_start INTEGER NOT NULL,
+    band TEXT NOT NULL,
+    n INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (camera, lot, bin_start, band)
+) WITHOUT ROWID;
+"""
+
+# What brings a file from version k-1 to version k.
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+
 CountKey = tuple[str, str, str, str, int]  # camera, line, class, direction, bin_start
 CoverageKey = tuple[str, int]  # camera, bin_start
+LotKey = tuple[str, str]  # camera, lot
+OccupancyKey = tuple[str, str, int]  # camera, lot, bin_start
+StayKey = tuple[str, str, str, int]  # camera, lot, band, bin_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +153,61 @@ class Checkpoint:
     media_pos: float
 
 
+@dataclass(frozen=True, slots=True)
+class OccupancyBin:
+    """Occupancy analyses of one lot summed over (part of) a bin; :meth:`merge` is exact, so a
+    bin written by several flushes holds the same as one written at once."""
+
+    samples: int
+    occupied_sum: int
+    free_sum: int
+    unknown_sum: int
+    occupied_min: int
+    occupied_max: int
+    spaces: int  # the lot's size at the latest sample
+
+    @classmethod
+    def one(cls, occupied: int, free: int, unknown: int) -> OccupancyBin:
+        """One analysis: ``occupied + free + unknown`` spaces."""
+        return cls(1, occupied, free, unknown, occupied, occupied, occupied + free + unknown)
+
+    def merge(self, later: OccupancyBin) -> OccupancyBin:
+        return OccupancyBin(
+            self.samples + later.samples, self.occupied_sum + later.occupied_sum,
+            self.free_sum + later.free_sum, self.unknown_sum + later.unknown_sum,
+            min(self.occupied_min, later.occupied_min), max(self.occupied_max, later.occupied_max),
+            later.spaces)
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceChangeRecord:
+    """A space's committed state changed at ``ts`` (wall time the evidence for ``new`` began)."""
+
+    camera: str
+    lot: str
+    space: str
+    old: str
+    new: str
+    ts: float
+
+
 @dataclass(slots=True)
 class Batch:
-    """Deltas written in one transaction: counts to add, analysed seconds to add, a checkpoint."""
+    """Deltas written in one transaction: counts to add, analysed seconds to add, parking
+    occupancy bins to merge, stays to add, space changes (in order), the wall time of each lot's
+    latest analysis, and a checkpoint."""
 
     counts: dict[CountKey, int] = field(default_factory=dict)
     coverage: dict[CoverageKey, float] = field(default_factory=dict)
     checkpoint: Checkpoint | None = None
+    occupancy: dict[OccupancyKey, OccupancyBin] = field(default_factory=dict)
+    stays: dict[StayKey, int] = field(default_factory=dict)
+    changes: list[SpaceChangeRecord] = field(default_factory=list)
+    lot_seen: dict[LotKey, float] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
-        return not self.counts and not self.coverage and self.checkpoint is None
+        return not (self.counts or self.coverage or self.occupancy or self.stays or self.changes
+                    or self.lot_seen) and self.checkpoint is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +227,57 @@ class Series:
     camera: str
     line: str
     buckets: list[Bucket]
+
+
+@dataclass(frozen=True, slots=True)
+class LotStatus:
+    """A lot's current state as seen at some ``now``: every space is counted as unknown when
+    the last analysis is older than ``unknown_after_s`` (the camera is down)."""
+
+    camera: str
+    lot: str
+    spaces: int
+    occupied: int
+    free: int
+    unknown: int
+    updated_at: float | None  # wall time of the last analysis; None before the first
+    unknown_after_s: float
+    stale: bool
+    stay_bands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceStatus:
+    space: str
+    category: str
+    state: str  # one of SPACE_STATES
+    since: float | None  # evidence start of ``state``; a stale lot's last analysis
+
+
+@dataclass(frozen=True, slots=True)
+class OccupancyBucket:
+    """One interval of a lot's occupancy; the means and extremes are None without an analysis."""
+
+    start: int
+    end: int
+    samples: int
+    mean_occupied: float | None
+    mean_free: float | None
+    mean_unknown: float | None
+    min_occupied: int | None
+    max_occupied: int | None
+    occupancy: float | None  # mean occupied / mean known (occupied + free) spaces, 0..1
+    spaces: int
+    coverage_s: float  # seconds of the interval the camera analysed
+
+
+@dataclass(frozen=True, slots=True)
+class OccupancySeries:
+    camera: str
+    lot: str
+    spaces: int
+    buckets: list[OccupancyBucket]
+    stays: dict[str, int]  # stays ended in the range per duration band
 
 
 class Store:
@@ -159,12 +320,14 @@ class Store:
             if version > SCHEMA_VERSION:
                 raise EdgeError(f"count store {self.path} has schema version {version}; this "
                                 f"program knows up to {SCHEMA_VERSION}: upgrade it")
-            if version == 0:
-                for statement in _SCHEMA.split(";"):
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[step].split(";"):
                     if statement.strip():
                         self._db.execute(statement)
-                self._db.execute("INSERT INTO meta VALUES ('bin_seconds', ?)",
-                                 (str(self.bin_seconds),))
+                if step == 1:
+                    self._db.execute("INSERT INTO meta VALUES ('bin_seconds', ?)",
+                                     (str(self.bin_seconds),))
+            if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         stored = int(self._db.execute(
             "SELECT value FROM meta WHERE key = 'bin_seconds'").fetchone()[0])
@@ -195,12 +358,52 @@ class Store:
         with self._lock, self._transaction():
             self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?)", rows)
 
+    def register_lots(self, camera: str, lots: Mapping[str, Sequence[tuple[str, str]]], *,
+                      unknown_after_s: float = DEFAULT_UNKNOWN_AFTER_S,
+                      stay_bands: Sequence[str] = ()) -> None:
+        """Declare a camera's parking lots as ``{lot: [(space, category), ...]}`` so they are
+        listed (spaces unknown) before the first analysis.
+
+        ``unknown_after_s``: a lot not analysed for longer reads as all unknown (camera down).
+        ``stay_bands``: the stay-duration band labels, in order, so stays are reported with zeros.
+        Registering again updates categories and settings, drops the spaces a lot no longer has
+        and keeps the states of the others.
+        """
+        if not unknown_after_s > 0:
+            raise ValueError(f"unknown_after_s must be > 0, got {unknown_after_s!r}")
+        bands = json.dumps([str(b) for b in stay_bands])
+        for lot, spaces in lots.items():
+            ids = [space for space, _ in spaces]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"lot {lot!r} of camera {camera!r} lists a space twice")
+        with self._lock, self._transaction():
+            for lot, spaces in lots.items():
+                self._db.execute(
+                    "INSERT INTO lots VALUES (?, ?, ?, ?, NULL) ON CONFLICT DO UPDATE SET "
+                    "unknown_after_s = excluded.unknown_after_s, stay_bands = excluded.stay_bands",
+                    (camera, lot, float(unknown_after_s), bands))
+                known = {r[0] for r in self._db.execute(
+                    "SELECT space FROM spaces WHERE camera = ? AND lot = ?", (camera, lot))}
+                self._db.executemany(
+                    "DELETE FROM spaces WHERE camera = ? AND lot = ? AND space = ?",
+                    [(camera, lot, gone) for gone in sorted(known - {sp for sp, _ in spaces})])
+                self._db.executemany(
+                    "INSERT INTO spaces VALUES (?, ?, ?, ?, 'unknown', NULL) "
+                    "ON CONFLICT DO UPDATE SET category = excluded.category",
+                    [(camera, lot, space, category) for space, category in spaces])
+
     def commit(self, batch: Batch) -> None:
         """Add a batch of deltas and store its checkpoint, all or nothing."""
         if batch.is_empty():
             return
         counts = [self._count_row(key, n) for key, n in batch.counts.items() if n]
         coverage = [self._coverage_row(key, s) for key, s in batch.coverage.items() if s]
+        occupancy = [self._occupancy_row(key, b) for key, b in batch.occupancy.items()]
+        stays = [self._stay_row(key, n) for key, n in batch.stays.items() if n]
+        changes = [self._change_row(c) for c in batch.changes]
+        # Every lot a batch mentions gets a row, so the API lists it even if never registered.
+        lots = {(c, lot) for c, lot, *_ in occupancy} | {(c, lot) for c, lot, *_ in stays} | \
+            {(c, lot) for c, lot, *_ in changes} | set(batch.lot_seen)
         cp = batch.checkpoint
         with self._lock, self._transaction():
             self._db.executemany(
@@ -211,10 +414,41 @@ class Store:
                 "INSERT INTO coverage VALUES (?, ?, min(?, ?)) "
                 "ON CONFLICT DO UPDATE SET analysed_s = min(analysed_s + excluded.analysed_s, ?)",
                 [(cam, b, s, self.bin_seconds, self.bin_seconds) for cam, b, s in coverage])
+            if lots:
+                self._write_parking(sorted(lots), occupancy, stays, changes, batch.lot_seen)
             if cp is not None:
                 self._db.execute(
                     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
                     (cp.camera, cp.source, float(cp.epoch_base), float(cp.media_pos), time.time()))
+
+    def _write_parking(self, lots: list[LotKey], occupancy: list[tuple], stays: list[tuple],
+                       changes: list[tuple], lot_seen: dict[LotKey, float]) -> None:
+        """The parking part of :meth:`commit`, inside its transaction."""
+        self._db.executemany("INSERT OR IGNORE INTO lots VALUES (?, ?, ?, '[]', NULL)",
+                             [(cam, lot, DEFAULT_UNKNOWN_AFTER_S) for cam, lot in lots])
+        # Re-analysed time must not move a lot's last analysis back.
+        self._db.executemany(
+            "UPDATE lots SET updated_at = max(coalesce(updated_at, ?), ?) "
+            "WHERE camera = ? AND lot = ?",
+            [(float(ts), float(ts), cam, lot) for (cam, lot), ts in lot_seen.items()])
+        self._db.executemany("INSERT INTO space_changes VALUES (?, ?, ?, ?, ?, ?)", changes)
+        # In batch order, so the last change of a space is its current state.
+        self._db.executemany(
+            "INSERT INTO spaces VALUES (?, ?, ?, 'standard', ?, ?) "
+            "ON CONFLICT DO UPDATE SET state = excluded.state, since = excluded.since",
+            [(cam, lot, space, new, ts) for cam, lot, space, _, new, ts in changes])
+        self._db.executemany(
+            "INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "samples = samples + excluded.samples, "
+            "occupied_sum = occupied_sum + excluded.occupied_sum, "
+            "free_sum = free_sum + excluded.free_sum, "
+            "unknown_sum = unknown_sum + excluded.unknown_sum, "
+            "occupied_min = min(occupied_min, excluded.occupied_min), "
+            "occupied_max = max(occupied_max, excluded.occupied_max), "
+            "spaces = excluded.spaces", occupancy)
+        self._db.executemany(
+            "INSERT INTO stays VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            stays)
 
     def _count_row(self, key: CountKey, n: int) -> tuple[str, str, str, str, int, int]:
         camera, line, cls, direction, bin_start = key
@@ -231,6 +465,29 @@ class Store:
         if seconds < 0:
             raise ValueError(f"coverage delta must be >= 0, got {seconds} for {key}")
         return camera, self._check_bin(bin_start), float(seconds)
+
+    def _occupancy_row(self, key: OccupancyKey, b: OccupancyBin) -> tuple:
+        camera, lot, bin_start = key
+        values = (b.samples, b.occupied_sum, b.free_sum, b.unknown_sum, b.occupied_min,
+                  b.occupied_max, b.spaces)
+        if b.samples <= 0 or min(values) < 0 or b.occupied_min > b.occupied_max \
+                or b.occupied_max > b.spaces:
+            raise ValueError(f"inconsistent occupancy bin {b} for {key}")
+        return camera, lot, self._check_bin(bin_start), *(int(v) for v in values)
+
+    def _stay_row(self, key: StayKey, n: int) -> tuple[str, str, int, str, int]:
+        camera, lot, band, bin_start = key
+        if not band or n < 0:
+            raise ValueError(f"stay count must be >= 0 with a band name, got {n} for {key}")
+        return camera, lot, self._check_bin(bin_start), str(band), int(n)
+
+    @staticmethod
+    def _change_row(c: SpaceChangeRecord) -> tuple[str, str, str, str, str, float]:
+        for state in (c.old, c.new):
+            if state not in SPACE_STATES:
+                raise ValueError(f"space state must be one of {', '.join(SPACE_STATES)}, "
+                                 f"got {state!r} for {c.lot}/{c.space}")
+        return c.camera, c.lot, c.space, c.old, c.new, float(c.ts)
 
     def _check_bin(self, bin_start: int) -> int:
         if int(bin_start) != bin_start or int(bin_start) % self.bin_seconds:
@@ -290,6 +547,87 @@ class Store:
             out[ln][direction][cls] = int(n)
         return out
 
+    def lot_cameras(self, lot: str) -> list[str]:
+        """The cameras that watch a lot with this id (usually one; none if the lot is unknown)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT camera FROM lots WHERE lot = ? ORDER BY camera", (lot,))]
+
+    def lots(self, *, now: float, camera: str | None = None,
+             lot: str | None = None) -> list[LotStatus]:
+        """Every known lot matching the filters, as seen at wall time ``now``."""
+        where = "".join(f" AND l.{col} = ?" for col, v in (("camera", camera), ("lot", lot))
+                        if v is not None)
+        args = tuple(v for v in (camera, lot) if v is not None)
+        with self._lock, self._transaction():
+            rows = self._db.execute(
+                "SELECT l.camera, l.lot, l.unknown_after_s, l.stay_bands, l.updated_at, "
+                "count(s.space), coalesce(sum(s.state = 'occupied'), 0), "
+                "coalesce(sum(s.state = 'free'), 0) "
+                "FROM lots l LEFT JOIN spaces s ON s.camera = l.camera AND s.lot = l.lot "
+                f"WHERE 1{where} GROUP BY l.camera, l.lot", args).fetchall()
+        out = []
+        for cam, lot_id, after, bands, updated, n, occupied, free in rows:
+            stale = _stale(updated, after, now)
+            if stale:
+                occupied = free = 0
+            out.append(LotStatus(cam, lot_id, n, occupied, free, n - occupied - free, updated,
+                                 after, stale, tuple(json.loads(bands))))
+        return sorted(out, key=lambda s: (_natural(s.lot), s.camera))
+
+    def spaces(self, camera: str, lot: str, *, now: float) -> list[SpaceStatus]:
+        """The spaces of one lot as seen at wall time ``now`` (all unknown if it is stale)."""
+        with self._lock, self._transaction():
+            info = self._db.execute(
+                "SELECT unknown_after_s, updated_at FROM lots WHERE camera = ? AND lot = ?",
+                (camera, lot)).fetchone()
+            rows = self._db.execute(
+                "SELECT space, category, state, since FROM spaces WHERE camera = ? AND lot = ?",
+                (camera, lot)).fetchall()
+        if info is None:
+            return []
+        after, updated = info
+        if _stale(updated, after, now):
+            # Camera down: nothing is known since its last analysis.
+            rows = [(space, category, "unknown", updated) for space, category, _, _ in rows]
+        return sorted((SpaceStatus(*r) for r in rows), key=lambda s: _natural(s.space))
+
+    def occupancy_series(self, camera: str, lot: str, start: float, end: float,
+                         interval_s: int) -> OccupancySeries:
+        """Zero-filled occupancy of one lot in buckets of ``interval_s`` over ``[start, end)``
+        (aligned like :meth:`count_series`), with the stays that ended in the range per band.
+
+        A bucket without an analysis has ``samples == 0`` and None for its means and extremes
+        (no data, not an empty lot); ``coverage_s`` is what the camera analysed of it.
+        """
+        t0, n_buckets = self._buckets(start, end, interval_s)
+        span = (t0, interval_s, t0, t0 + n_buckets * interval_s)
+        with self._lock, self._transaction():
+            info = self._db.execute(
+                "SELECT stay_bands, (SELECT count(*) FROM spaces s WHERE s.camera = l.camera "
+                "AND s.lot = l.lot) FROM lots l WHERE camera = ? AND lot = ?",
+                (camera, lot)).fetchone()
+            occupancy = {r[0]: r[1:] for r in self._db.execute(
+                "SELECT (bin_start - ?) / ? AS k, sum(samples), sum(occupied_sum), "
+                "sum(free_sum), sum(unknown_sum), min(occupied_min), max(occupied_max), "
+                "max(spaces) FROM occupancy WHERE bin_start >= ? AND bin_start < ? "
+                "AND camera = ? AND lot = ? GROUP BY k", (*span, camera, lot))}
+            analysed = dict(self._db.execute(
+                "SELECT (bin_start - ?) / ? AS k, sum(analysed_s) FROM coverage "
+                "WHERE bin_start >= ? AND bin_start < ? AND camera = ? GROUP BY k",
+                (*span, camera)).fetchall())
+            stay_rows = self._db.execute(
+                "SELECT band, sum(n) FROM stays WHERE bin_start >= ? AND bin_start < ? "
+                "AND camera = ? AND lot = ? GROUP BY band", (*span[2:], camera, lot)).fetchall()
+        bands, size = ([], 0) if info is None else (json.loads(info[0]), int(info[1]))
+        if not size and occupancy:  # never registered: the lot's size as last analysed
+            size = int(occupancy[max(occupancy)][-1])
+        stays = dict.fromkeys(bands, 0) | {b: int(n) for b, n in sorted(stay_rows)}
+        buckets = [_occupancy_bucket(t0 + k * interval_s, interval_s, occupancy.get(k), size,
+                                     float(analysed.get(k, 0.0)))
+                   for k in range(n_buckets)]
+        return OccupancySeries(camera, lot, size, buckets, stays)
+
     # -- helpers -----------------------------------------------------------------------------
 
     def _buckets(self, start: float, end: float, interval_s: int) -> tuple[int, int]:
@@ -340,6 +678,32 @@ def _filters(camera: str | None, line: str | None) -> tuple[str, tuple[str, ...]
         clauses.append("AND line = ?")
         args.append(line)
     return " ".join(clauses), tuple(args)
+
+
+def _stale(updated_at: float | None, unknown_after_s: float, now: float) -> bool:
+    """No analysis of the lot for longer than ``unknown_after_s``: its states are unknown."""
+    return updated_at is None or now - updated_at > unknown_after_s
+
+
+def _natural(name: str) -> list[str | int]:
+    """Sort key putting "P2" before "P10" (PKLot numbers its spaces 1..100), case aside."""
+    parts = re.split(r"(\d+)", name.casefold())
+    return [int(part) if i % 2 else part for i, part in enumerate(parts)]
+
+
+def _occupancy_bucket(start: int, interval_s: int, row: tuple | None, size: int,
+                      analysed_s: float) -> OccupancyBucket:
+    """One bucket from the summed occupancy bins in it (``row``; None: no analysis)."""
+    coverage_s = round(min(analysed_s, float(interval_s)), 3)
+    if row is None:
+        return OccupancyBucket(start, start + interval_s, 0, None, None, None, None, None, None,
+                               size, coverage_s)
+    samples, occupied, free, unknown, lo, hi, spaces = (int(v) for v in row)
+    known = occupied + free
+    return OccupancyBucket(
+        start, start + interval_s, samples, round(occupied / samples, 3),
+        round(free / samples, 3), round(unknown / samples, 3), lo, hi,
+        round(occupied / known, 4) if known else None, spaces, coverage_s)
 
 
 def _assemble(pairs: list[tuple[str, str]], count_rows: list[tuple], coverage_rows: list[tuple],

@@ -32,3 +32,33 @@ class Analytic(Protocol):
     name: str
 
     def update(self, frame: Frame, tracks: Tracks) -> list[Event]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceChange(Event):
+    """A parking space's committed state changed (``old``/``new``: occupied, free, unknown);
+    ``wall_ts`` is when the evidence for ``new`` began, not when the hysteresis confirmed it."""
+
+    lot: str
+    space: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotOccupancy(Event):
+    """One occupancy analysis of a lot: how many of its spaces are in each state right now."""
+
+    lot: str
+    occupied: int
+    free: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class StayEnded(Event):
+    """A vehicle left a space of ``lot`` after a stay in duration band ``band`` (e.g.
+    ``"15-60min"``): only the band and the lot, never the space, the vehicle or the times."""
+
+    lot: str
+    band: str

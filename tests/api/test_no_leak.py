@@ -11,7 +11,7 @@ import base64
 
 import numpy as np
 import pytest
-from api_fakes import AUTH, HOUR0, payload_leaks
+from api_fakes import AUTH, HOUR0, payload_leaks, seed_parking
 from fastapi import FastAPI
 from leakcheck import assert_no_leak, find_leaks, name_problem, schema_leaks
 from pydantic import BaseModel
@@ -20,32 +20,52 @@ from edge.store import Batch, Store
 
 
 def fill(store: Store) -> None:
+    """Counts, and parking data fed through the recorder, so every response carries data."""
     store.register_lines("cam1", ["north", "south"])
     store.commit(Batch(counts={("cam1", "north", "car", "in", HOUR0 + 60): 4},
                        coverage={("cam1", HOUR0 + 60): 60.0}))
+    seed_parking(store)
+
+
+# What the sweep fills in: a real lot in paths and queries, so parking responses are not empty.
+_PATH_VALUES = {"lot": "P1"}
+_QUERIES = ({}, {"interval": "15m"}, {"interval": "bad"}, {"from": "x"},
+            {"lot": "P1"}, {"lot": "P1", "interval": "15m", "from": "2023-11-14T21:00:00Z"})
 
 
 def test_openapi_schema_has_no_forbidden_names(client):
     doc = client.get("/openapi.json").json()
     assert doc["components"]["schemas"], "no component schemas: the walk would prove nothing"
-    assert {"CountsOut", "Bucket", "CameraOut", "Health"} <= set(doc["components"]["schemas"])
+    assert {"CountsOut", "Bucket", "CameraOut", "Health", "LotOut", "SpaceOut", "OccupancyOut",
+            "OccupancyBucket"} <= set(doc["components"]["schemas"])
+    parking = [p for p in doc["paths"] if p.startswith("/v1/parking/")]
+    assert len(parking) == 3
     assert schema_leaks(doc) == []
 
 
 def test_every_get_route_is_clean(client, store, seen_responses):
     fill(store)
     paths = client.get("/openapi.json").json()["paths"]
-    swept = 0
+    swept, with_data = 0, {}
     for path, ops in paths.items():
         if "get" not in ops:
             continue
-        for params in ({}, {"interval": "15m"}, {"interval": "bad"}, {"from": "x"}):
-            for headers in (AUTH, {}):
-                r = client.get(path, params=params, headers=headers)
-                assert r.headers["content-type"].startswith("application/json")
-                swept += 1
-    assert swept == len(paths) * 8
+        for url in {path, path.format(**_PATH_VALUES)}:  # "{lot}" itself too: a 404
+            for params in _QUERIES:
+                for headers in (AUTH, {}):
+                    r = client.get(url, params=params, headers=headers)
+                    assert r.headers["content-type"].startswith("application/json")
+                    swept += 1
+                    if r.status_code == 200:
+                        with_data[path] = with_data.get(path) or r.json()
+    assert swept == sum(len({p, p.format(**_PATH_VALUES)}) for p in paths) * len(_QUERIES) * 2
     assert len(seen_responses) >= swept  # the client saw (and checked) each of them
+    # The parking answers the walk saw held real data: states, bins with samples, stays.
+    assert {s["state"] for s in with_data["/v1/parking/lots/{lot}/spaces"]} >= {"occupied",
+                                                                               "free"}
+    assert any(lot["occupied"] for lot in with_data["/v1/parking/lots"])
+    occupancy = with_data["/v1/parking/occupancy"]
+    assert any(b["samples"] for b in occupancy["buckets"]) and sum(occupancy["stays"].values())
 
 
 def test_all_responses_of_the_session_are_clean(client, seen_responses):
@@ -61,7 +81,9 @@ def test_store_tables_hold_no_forbidden_columns(store):
     fill(store)
     db = store._db  # white-box: the schema is part of the promise
     tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    assert set(tables) >= {"counts", "coverage", "lines", "checkpoints"}
+    assert set(tables) >= {"counts", "coverage", "lines", "checkpoints", "lots", "spaces",
+                           "space_changes", "occupancy", "stays"}
+    assert db.execute("SELECT count(*) FROM space_changes").fetchone()[0] == 6
     for table in tables:
         for _, column, kind, *_ in db.execute(f"PRAGMA table_info({table})"):
             if (table, column) == ("checkpoints", "media_pos"):
