@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm import tqdm
 
 from benchmarks import camera_for, line_arg, load_clip, machine_info, split_names
+from benchmarks.parking import run_parking
 from benchmarks.peers import PEERS, peer_model, peer_python, run_peer
 from benchmarks.physics import Probe, run_probe
 from benchmarks.report import write_report
@@ -76,6 +77,18 @@ class PeerMatrix(BaseModel):
         return v
 
 
+class ParkingMatrix(BaseModel):
+    """PKLot frames (image clips with pklot_json ground truth), each model on each."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clips: list[str] = []
+    models: list[str] = []
+    threads: int = Field(1, ge=1, description=(
+        "onnxruntime threads per camera: one, as when many cameras share the box"))
+    tile_px: int | None = Field(None, ge=32, description="override the tile size")
+
+
 class Matrix(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -85,6 +98,7 @@ class Matrix(BaseModel):
     threads: int = Field(2, ge=1)
     interval_s: int = Field(60, ge=60, multiple_of=60, description="GEH interval")
     peers: PeerMatrix = Field(default_factory=PeerMatrix)
+    parking: ParkingMatrix = Field(default_factory=ParkingMatrix)
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,8 @@ def plan(m: Matrix, with_peers: bool) -> list[Item]:
     it size bounds), then each peer on its clips with, beside it, the product on the same model."""
     items = [Item("edge", model, s, clip) for model in m.models for s in m.settings
              for clip in m.clips if model != "motion" or _has_motion(clip)]
+    items += [Item("edge", model, Setting(name="parking"), clip)
+              for model in m.parking.models for clip in m.parking.clips]
     if with_peers:
         default = m.settings[0]
         for tool in m.peers.tools:
@@ -126,6 +142,9 @@ def _has_motion(clip: str) -> bool:
 def run_item(item: Item, m: Matrix, probe: Probe | None, speed_only: bool = False) -> Run:
     """One run scored by the suites; ``speed_only``: the product runs without the benchmark's
     capture tap and intervals (instrumentation the peers do not carry), for fps alone."""
+    if item.setting.name == "parking":
+        raw = run_parking(item.clip, item.model, m.parking.threads, m.parking.tile_px)
+        return Run("edge", item.model, "parking", item.clip, Truth(), 1.0, {}, {}, parking=raw)
     clip = load_clip(item.clip)
     spec = load_clip_manifest().get(clip.name)
     truth = load_truth(spec) if spec else Truth()

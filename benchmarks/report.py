@@ -164,6 +164,20 @@ def to_markdown(report: dict, images: list[str]) -> str:
               ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")),
               r["suites"].get("detection", {}).get("recall"),
               r["suites"].get("detection", {}).get("precision")] for r in tracked]))
+    parking = [r for r in report["runs"] if "parking" in r["suites"]]
+    if parking:
+        out += ["", "## Parking (PKLot frames, spaces from their annotation files)", "",
+                "A full-lot frame uses its camera's empty-lot frame of another day as the empty "
+                "reference; empty-lot frames run without one. Accuracy over labelled spaces "
+                "(unknown counts as wrong); CPU ms per analysis with onnxruntime on "
+                f"{report['matrix'].get('parking', {}).get('threads', 1)} thread(s); cameras at "
+                "1 Hz = cores x 1000 / CPU ms.", ""]
+        out.append(markdown_table(
+            ["clip", "model", "accuracy", "occupied / true", "count error", "tiles",
+             "ms / analysis", "CPU ms / analysis", "cameras at 1 Hz"],
+            [[r["clip"], r["model"], _pct(p["accuracy"]), f"{p['occupied']} / {p['true_occupied']}",
+              _pct(p["count_error"]), p["tiles"], p["ms_per_analysis"], p["cpu_ms_per_analysis"],
+              p["cameras_at_1hz"]] for r in parking for p in [r["suites"]["parking"]]]))
     prs = peers(report)
     if prs:
         out += ["", "## Peers, same clip and same model", "",

@@ -1,20 +1,26 @@
-"""``edge analyze``: one video file, as fast as it goes, through the service's own runner."""
+"""``edge analyze``: one video file (or still image), as fast as it goes, through the service's
+own runner."""
 
 from __future__ import annotations
 
 import re
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from edge.analytics.lines import LineConfig
+from edge.analytics.parking.config import STATES
+from edge.analytics.parking.importers import load_spaces
 from edge.config import CameraConfig, ZonesConfig, load_zones
 from edge.detectors import OnnxDetectorSettings
 from edge.detectors.motion import MotionDetectorSettings
 from edge.errors import EdgeError
 from edge.runner import CameraRunner
+from edge.sources import IMAGE_SUFFIXES
 from edge.store import Store
 
 _NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
@@ -35,11 +41,28 @@ def parse_line_arg(text: str) -> LineConfig:
                         f"{exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
+def add_spaces(zones: ZonesConfig, paths: Sequence[str]) -> ZonesConfig:
+    """``zones`` plus one parking lot per PKLot XML/JSON file, named after the file."""
+    if not paths:
+        return zones
+    lots = [load_spaces(p).lot.model_dump() for p in paths]
+    parking = zones.parking.model_dump() if zones.parking is not None else {}
+    try:
+        return ZonesConfig.model_validate(
+            {**zones.model_dump(), "parking": {**parking, "lots": [*parking.get("lots", []),
+                                                                    *lots]}})
+    except ValidationError as exc:
+        raise EdgeError(f"--spaces: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") \
+            from None
+
+
 def build_camera(video: str, lines: list[str], zones_path: str | None, model: str | None,
-                 threads: int | None = None) -> CameraConfig:
-    """The camera ``edge analyze`` runs: zones from the file, then ``--line`` additions."""
+                 threads: int | None = None, spaces: Sequence[str] = ()) -> CameraConfig:
+    """The camera ``edge analyze`` runs: zones from the file, then ``--line`` and ``--spaces``
+    additions."""
     if not Path(video).is_file():
-        raise EdgeError(f"video file not found: {video}")
+        kind = "image" if Path(video).suffix.lower() in IMAGE_SUFFIXES else "video"
+        raise EdgeError(f"{kind} file not found: {video}")
     zones = load_zones(zones_path) if zones_path else ZonesConfig()
     extra = [parse_line_arg(t) for t in lines]
     try:
@@ -48,6 +71,7 @@ def build_camera(video: str, lines: list[str], zones_path: str | None, model: st
                                               *(ln.model_dump() for ln in extra)]})
     except ValidationError as exc:
         raise EdgeError(f"--line: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+    zones = add_spaces(zones, spaces)
     detector: OnnxDetectorSettings | MotionDetectorSettings
     if model == "motion":
         detector = zones.motion or MotionDetectorSettings()
@@ -57,20 +81,37 @@ def build_camera(video: str, lines: list[str], zones_path: str | None, model: st
     return CameraConfig(id="analyze", source=video, detector=detector, zones=zones)
 
 
-def analyze(cam: CameraConfig, store_path: str | None = None) -> dict:
-    """Run the camera over its whole file; return the ``edge analyze`` JSON document."""
+def analyze(cam: CameraConfig, store_path: str | None = None, still_seconds: float = 3.0) -> dict:
+    """Run the camera over its whole file (an image: ``still_seconds`` of it); return the
+    ``edge analyze`` JSON document."""
     with tempfile.TemporaryDirectory() as tmp:
         with Store(store_path or Path(tmp) / "analyze.db") as store:
-            runner = CameraRunner(cam, store, resume=False)
+            runner = CameraRunner(cam, store, resume=False, still_seconds=still_seconds)
             t0 = time.perf_counter()
             runner.run()
             wall = time.perf_counter() - t0
             totals = store.totals(cam.id)
     frames = runner.frames
-    return {
+    result = {
         "lines": totals,
         "frames": frames,
         "wall_s": round(wall, 3),
         "fps": round(frames / wall, 2) if wall > 0 else 0.0,
         "ms_per_frame": {k: round(v, 2) for k, v in runner.pipeline.clock.ms_per_frame().items()},
     }
+    if runner.parking is not None:
+        result["parking"] = parking_summary(runner.parking.states())
+    return result
+
+
+def parking_summary(states: dict[str, dict[str, str]]) -> dict:
+    """``{lot: {"occupied": n, "free": n, "unknown": n, "spaces": {space: state}}}``.
+
+    >>> parking_summary({"p": {"1": "free", "2": "occupied", "3": "free"}})["p"]["free"]
+    2
+    """
+    out = {}
+    for lot, spaces in states.items():
+        n = Counter(spaces.values())
+        out[lot] = {**{state: n[state] for state in STATES}, "spaces": spaces}
+    return out

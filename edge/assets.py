@@ -221,6 +221,8 @@ class ClipSpec(_Strict):
     url: str | None = Field(None, description="download URL of these exact bytes, if any")
     note: str | None = None
     ground_truth: GroundTruth | None = None
+    reference: str | None = Field(None, description=(
+        "parking: another image clip of the same camera with the lot empty (its empty state)"))
     lines: tuple[ClipLine, ...] = ()
     line_totals: dict[str, InOut] = Field(default_factory=dict, description="all classes")
 

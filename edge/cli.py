@@ -26,11 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="override api.port")
     run.add_argument("--store", help="override store.path (SQLite file)")
 
-    an = sub.add_parser("analyze", help="analyse a video file as fast as possible")
-    an.add_argument("video")
+    an = sub.add_parser("analyze", help="analyse a video file (or a still image) as fast as "
+                                         "possible")
+    an.add_argument("video", help="a video file, or an image (.jpg .jpeg .png .bmp .webp)")
     an.add_argument("--line", action="append", default=[], metavar="ID:x1,y1,x2,y2",
                     help="a counting line (repeatable); in = anchor goes from s<0 to s>0")
-    an.add_argument("--zones", help="zones file (YAML) with lines and masks")
+    an.add_argument("--zones", help="zones file (YAML) with lines, masks and parking lots")
+    an.add_argument("--spaces", action="append", default=[], metavar="FILE",
+                    help="parking spaces from a PKLot .xml or .json file, as one lot named after "
+                         "the file (repeatable; adds to the lots of --zones)")
+    an.add_argument("--still-seconds", type=float, default=3.0, metavar="N",
+                    help="an image is analysed as a static clip of N seconds (default 3) at the "
+                         "parking analysis rate")
     an.add_argument("--model", help="manifest name, path to an .onnx file, or 'motion'")
     an.add_argument("--threads", type=int, help="onnxruntime threads (default 2)")
     an.add_argument("--json", dest="json_out", metavar="OUT", help="write the result here")
@@ -60,8 +67,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from edge.analyze import analyze, build_camera
-    cam = build_camera(args.video, args.line, args.zones, args.model, args.threads)
-    result = analyze(cam)
+    if not (0 < args.still_seconds < float("inf")):
+        raise EdgeError(f"--still-seconds must be a positive number of seconds, "
+                        f"got {args.still_seconds:g}")
+    cam = build_camera(args.video, args.line, args.zones, args.model, args.threads, args.spaces)
+    result = analyze(cam, still_seconds=args.still_seconds)
     text = json.dumps(result, indent=2)
     if args.json_out:
         try:

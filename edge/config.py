@@ -8,6 +8,8 @@ back as one ``file:line: field: problem`` line.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Union
 
@@ -16,6 +18,8 @@ from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
 from edge.analytics.lines import LineConfig
+from edge.analytics.parking.config import LotConfig, ParkingConfig
+from edge.analytics.parking.importers import load_spaces
 from edge.detectors import OnnxDetectorSettings
 from edge.detectors.motion import MotionDetectorSettings
 from edge.errors import EdgeError
@@ -53,6 +57,8 @@ class ZonesConfig(_Strict):
     masks: list[MaskConfig] = []
     motion: MotionDetectorSettings | None = Field(
         None, description="size bounds for `--model motion` on this view (pixels depend on it)")
+    parking: ParkingConfig | None = Field(
+        None, description="parking spaces watched from this view (needs an ONNX detector)")
 
     @field_validator("lines", "masks")
     @classmethod
@@ -66,19 +72,41 @@ class ZonesConfig(_Strict):
                 raise ValueError(problem)
         return v
 
+    @field_validator("parking")
+    @classmethod
+    def _parking_inside(cls, v: ParkingConfig | None, info) -> ParkingConfig | None:  # noqa: ANN001
+        size = info.data.get("frame_size")
+        if v is not None and size is not None:
+            problem = first_outside(parking_points(v.lots), *size)
+            if problem:
+                raise ValueError(problem)
+        return v
+
     def outside(self, width: int, height: int) -> str | None:
         """A message for the first point outside a width x height frame, else None."""
-        for ln in self.lines:
-            for name, (x, y) in (("p1", ln.p1), ("p2", ln.p2)):
-                if not (0 <= x <= width and 0 <= y <= height):
-                    return (f"line {ln.id!r} {name} ({x:g}, {y:g}) is outside the "
-                            f"{width}x{height} frame")
-        for m in self.masks:
-            for x, y in m.polygon:
-                if not (0 <= x <= width and 0 <= y <= height):
-                    return (f"mask {m.id!r} point ({x:g}, {y:g}) is outside the "
-                            f"{width}x{height} frame")
-        return None
+        return first_outside(itertools.chain(
+            ((f"line {ln.id!r} {name}", x, y)
+             for ln in self.lines for name, (x, y) in (("p1", ln.p1), ("p2", ln.p2))),
+            ((f"mask {m.id!r} point", x, y) for m in self.masks for x, y in m.polygon),
+            parking_points(self.lots())), width, height)
+
+    def lots(self) -> list[LotConfig]:
+        """The parking lots of this view (none without parking)."""
+        return self.parking.lots if self.parking is not None else []
+
+
+def parking_points(lots: list[LotConfig]) -> Iterable[tuple[str, float, float]]:
+    return ((f"{what} point", x, y)
+            for what, x, y in ParkingConfig.model_construct(lots=lots).points())
+
+
+def first_outside(points: Iterable[tuple[str, float, float]], width: int,
+                  height: int) -> str | None:
+    """``"WHAT (x, y) is outside the WxH frame"`` for the first of ``(what, x, y)`` outside."""
+    for what, x, y in points:
+        if not (0 <= x <= width and 0 <= y <= height):
+            return f"{what} ({x:g}, {y:g}) is outside the {width}x{height} frame"
+    return None
 
 
 class CameraConfig(_Strict):
@@ -124,6 +152,27 @@ class SiteConfig(_Strict):
         _unique([c.id for c in self.cameras], "camera")
         return self
 
+    @field_validator("cameras")
+    @classmethod
+    def _unique_lots(cls, v: list[CameraConfig]) -> list[CameraConfig]:
+        clash = duplicate_lot(v)  # zones given inline; load_site checks zones files once read
+        if clash:
+            raise ValueError(clash[1])
+        return v
+
+
+def duplicate_lot(cameras: list[CameraConfig]) -> tuple[int, str] | None:
+    """(camera index, message) for the first lot id that a camera before it already uses: a lot
+    id alone names one lot of the site."""
+    owner: dict[str, str] = {}
+    for i, cam in enumerate(cameras):
+        for lot in cam.zones.lots() if isinstance(cam.zones, ZonesConfig) else ():
+            if lot.id in owner:
+                return i, (f"duplicate lot id {lot.id!r} (cameras {owner[lot.id]!r} and "
+                           f"{cam.id!r}): lot ids are unique across the site")
+            owner[lot.id] = cam.id
+    return None
+
 
 def _unique(ids: list[str], what: str) -> None:
     seen: set[str] = set()
@@ -134,9 +183,47 @@ def _unique(ids: list[str], what: str) -> None:
 
 
 def load_zones(path: str | Path) -> ZonesConfig:
+    """Load a zones file; a parking lot's ``file`` is imported, relative to the zones file."""
     path = Path(path)
     data, lines = read_yaml(path)
-    return validate(ZonesConfig, data, path, lines)
+    return import_lots(validate(ZonesConfig, data, path, lines), path, lines)
+
+
+def import_lots(zones: ZonesConfig, path: Path, lines: dict[tuple, int],
+                prefix: tuple = ()) -> ZonesConfig:
+    """``zones`` with each lot given as ``file: PATH`` replaced by the spaces imported from PATH
+    (relative to ``path``'s folder); errors point at the ``file`` key of ``path``."""
+    if zones.parking is None:
+        return zones
+    ref = zones.parking.reference
+    if ref is not None and not Path(ref).is_absolute():
+        # the empty-lot image, like a lot's file, is relative to the file that names it
+        zones = zones.model_copy(update={"parking": zones.parking.model_copy(
+            update={"reference": str(path.parent / ref)})})
+    if all(lot.file is None for lot in zones.parking.lots):
+        return zones
+    lots = []
+    for i, lot in enumerate(zones.parking.lots):
+        if lot.file is not None:
+            loc = (*prefix, "parking", "lots", i, "file")
+            field = ".".join(str(p) for p in loc)
+            try:
+                spaces = load_spaces(path.parent / lot.file, lot_id=lot.id)
+            except EdgeError as exc:
+                raise EdgeError(f"{where(path, lines, loc)}: {field}: {exc}") from None
+            drawn, size = spaces.frame_size, zones.frame_size
+            problem = None
+            if drawn is not None and size is not None and tuple(drawn) != tuple(size):
+                problem = (f"{lot.file} was drawn for {drawn[0]}x{drawn[1]}, frame_size is "
+                           f"{size[0]}x{size[1]}")
+            elif size is not None:
+                problem = first_outside(parking_points([spaces.lot]), *size)
+            if problem:
+                raise EdgeError(f"{where(path, lines, loc)}: {field}: {problem}")
+            lot = spaces.lot
+        lots.append(lot)
+    parking = zones.parking.model_copy(update={"lots": lots})
+    return zones.model_copy(update={"parking": parking})
 
 
 def load_site(path: str | Path) -> SiteConfig:
@@ -152,7 +239,14 @@ def load_site(path: str | Path) -> SiteConfig:
                 loc = where(path, lines, ("cameras", i, "zones"))
                 raise EdgeError(f"{loc}: cameras.{i}.zones: file not found: {cam.zones}")
             cam.zones = load_zones(zpath)
+        else:
+            cam.zones = import_lots(cam.zones, path, lines, ("cameras", i, "zones"))
         if not cam.source.startswith(("sample:", "rtsp", "http", "usb:")) and \
                 not cam.source.isdigit() and not Path(cam.source).is_absolute():
             cam.source = str((base / cam.source).resolve())
+    clash = duplicate_lot(site.cameras)
+    if clash:
+        i, problem = clash
+        raise EdgeError(f"{where(path, lines, ('cameras', i, 'zones'))}: cameras.{i}.zones: "
+                        f"{problem}")
     return site

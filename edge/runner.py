@@ -12,18 +12,27 @@ import threading
 import time
 
 from edge.analytics.lines import LineCounter
+from edge.analytics.parking.analytic import ParkingAnalytic
+from edge.analytics.parking.config import ParkingConfig
 from edge.assets import resolve_clip
-from edge.config import CameraConfig, ZonesConfig
+from edge.config import CameraConfig, ZonesConfig, first_outside, parking_points
 from edge.detectors import build_detector
 from edge.detectors.base import Detector
 from edge.detectors.motion import MotionDetector
 from edge.errors import EdgeError
 from edge.pipeline import CameraPipeline
 from edge.recorder import Recorder
-from edge.sources import SourceSpec, VideoSource, parse_source, probe_file
+from edge.sources import (
+    SourceSpec,
+    StillSource,
+    VideoSource,
+    parse_source,
+    probe_file,
+    read_image,
+)
 from edge.store import Store
 from edge.tracking import ByteTracker, TrackerSettings
-from edge.types import CameraStatus
+from edge.types import CameraStatus, Frame
 
 log = logging.getLogger(__name__)
 _MAX_COVERED_GAP_S = 2.0  # a longer gap between analysed frames is an outage, not coverage
@@ -53,36 +62,67 @@ def tracker_settings(calibrated: dict[str, float], camera: TrackerSettings) -> T
     return TrackerSettings(**{**calibrated, **camera.model_dump(exclude_unset=True)})
 
 
+def still_fps(cam: CameraConfig) -> float:
+    """The rate a still image is played at: the parking analysis rate when there is parking."""
+    zones = zones_of(cam)
+    return 1.0 / zones.parking.every_s if zones.parking is not None else cam.analysis_fps or 1.0
+
+
 class CameraRunner:
-    """One camera. Built (and so validated) at start-up; :meth:`run` never raises."""
+    """One camera. Built (and so validated) at start-up; :meth:`run` never raises.
+
+    A still image (``SourceSpec.kind == "image"``) is analysed as a static clip of
+    ``still_seconds`` at :func:`still_fps`.
+    """
 
     def __init__(self, cam: CameraConfig, store: Store, *, flush_seconds: float = 2.0,
-                 resume: bool = True, detector: Detector | None = None) -> None:
+                 resume: bool = True, detector: Detector | None = None,
+                 still_seconds: float = 3.0) -> None:
         self.cam = cam
         zones = zones_of(cam)
         self.spec = source_of(cam)
         fps = None
+        size: tuple[int, int] | None = None  # known now for files and images, later for live
+        image = None
         if self.spec.kind == "file":
             width, height, fps, _ = probe_file(self.spec.uri)
-            problem = zones.outside(width, height)
+            size = (width, height)
+        elif self.spec.kind == "image":
+            image = read_image(self.spec.uri)
+            size = (int(image.shape[1]), int(image.shape[0]))
+        if size is not None:
+            problem = zones.outside(*size)
             if problem:
                 raise EdgeError(f"camera {cam.id!r}: {problem} of {self.spec.uri}")
         self.detector = detector or build_detector(cam.detector)
         if isinstance(self.detector, MotionDetector) and fps:
             self.detector.set_fps(cam.analysis_fps or fps)
+        if zones.parking is not None and isinstance(self.detector, MotionDetector):
+            raise EdgeError(f"camera {cam.id!r}: parking needs an ONNX detector (detector.type: "
+                            "onnx); the motion detector cannot see a parked car")
         self.pipeline = CameraPipeline(cam.id, self.detector, ByteTracker(self._tracker_settings()),
                                        [LineCounter(cam.id, zones.lines)], zones.masks)
+        self.parking: ParkingAnalytic | None = None
+        self.problem: str | None = None  # a configuration problem found once running (live)
+        if zones.parking is not None and size is not None:
+            self._start_parking(zones.parking, size)
         self.store = store
         store.register_lines(cam.id, [ln.id for ln in zones.lines])
+        self._register_lots(zones)
         key = self.spec.redacted()
         ckpt = store.checkpoint(cam.id) if resume and self.spec.kind == "file" else None
         resumed = ckpt is not None and ckpt.source == key
         epoch_base = ckpt.epoch_base if resumed else (
             time.time() if cam.start_time is None else cam.start_time)
         self.start_at = ckpt.media_pos if resumed else 0.0
-        self.source = VideoSource(cam.id, self.spec, epoch_base=epoch_base,
-                                  start_at=self.start_at, realtime=cam.realtime,
-                                  analysis_fps=cam.analysis_fps)
+        self.source: VideoSource | StillSource
+        if image is not None:
+            self.source = StillSource(cam.id, self.spec, fps=still_fps(cam), seconds=still_seconds,
+                                      epoch_base=epoch_base, image=image)
+        else:
+            self.source = VideoSource(cam.id, self.spec, epoch_base=epoch_base,
+                                      start_at=self.start_at, realtime=cam.realtime,
+                                      analysis_fps=cam.analysis_fps)
         if self.spec.kind == "file":
             self.pipeline.after_detect.append(self.source.gate())
         self.recorder = Recorder(store, cam.id, key, epoch_base, flush_seconds=flush_seconds)
@@ -90,6 +130,36 @@ class CameraRunner:
         self.errors = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _start_parking(self, cfg: ParkingConfig, size: tuple[int, int]) -> None:
+        """Add the parking analytic, after line counting; it runs the camera's own detector on
+        tiles of the frame, whose size it needs."""
+        self.parking = ParkingAnalytic(self.cam.id, cfg, self.detector, size)
+        self.pipeline.analytics.append(self.parking)
+
+    def _start_live_parking(self, cfg: ParkingConfig, frame: Frame) -> None:
+        """A live camera's frame size is known from its first frame: check the spaces against
+        it, then start parking (or report why not, and keep counting lines)."""
+        size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
+        problem = first_outside(parking_points(cfg.lots), *size)
+        try:
+            if not problem:
+                self._start_parking(cfg, size)
+                return
+        except Exception as exc:  # run() never raises: the camera goes on counting lines
+            problem = f"{type(exc).__name__}: {exc}"
+        self.problem = f"parking disabled: {problem}"
+        log.error("camera %s: %s", self.cam.id, self.problem)
+
+    def _register_lots(self, zones: ZonesConfig) -> None:
+        """List the lots (spaces unknown) in the store before their first analysis."""
+        parking = zones.parking
+        if parking is None:
+            return
+        self.store.register_lots(
+            self.cam.id,
+            {lot.id: [(s.id, s.category) for s in lot.spaces] for lot in parking.lots},
+            unknown_after_s=parking.unknown_after_s, stay_bands=parking.band_labels())
 
     def _tracker_settings(self) -> TrackerSettings:
         spec = getattr(self.detector, "spec", None)
@@ -109,6 +179,8 @@ class CameraRunner:
 
     def status(self) -> CameraStatus:
         status = self.source.status()
+        if self.problem and not status.error:
+            status = dataclasses.replace(status, error=self.problem)
         if status.state == "stopped" and self._thread is not None and self._thread.is_alive() \
                 and not self._stop.is_set():
             # The file is decoded, but queued frames are still being analysed and flushed.
@@ -127,6 +199,8 @@ class CameraRunner:
         prev = None
         fps = self.source.source_fps or 25.0
         media_pos = self.start_at
+        # A live camera's parking starts on its first frame (see _start_live_parking).
+        live_parking = None if self.parking is not None else zones_of(self.cam).parking
         try:
             while not self._stop.is_set():
                 frame = self.source.read(timeout=0.5)
@@ -135,11 +209,14 @@ class CameraRunner:
                         break
                     self.recorder.maybe_flush(media_pos)
                     continue
+                if live_parking is not None:
+                    self._start_live_parking(live_parking, frame)
+                    live_parking = None
                 self._analyse(frame)
                 if prev is not None and 0 < frame.media_ts - prev.media_ts <= _MAX_COVERED_GAP_S:
                     self.recorder.covered(prev.wall_ts, frame.media_ts - prev.media_ts)
                 prev = frame
-                media_pos = (frame.index + 1) / fps if self.spec.kind == "file" else frame.media_ts
+                media_pos = frame.media_ts if self.spec.live else (frame.index + 1) / fps
                 self.recorder.maybe_flush(media_pos)
             if prev is not None and self.source.finished:
                 self.recorder.covered(prev.wall_ts, 1.0 / fps)  # the last frame's own duration
@@ -147,7 +224,7 @@ class CameraRunner:
             self.source.stop()
             self._final_flush(media_pos)
 
-    def _analyse(self, frame) -> None:  # noqa: ANN001
+    def _analyse(self, frame: Frame) -> None:
         try:
             self.recorder.add(self.pipeline.process(frame))
             self.frames += 1

@@ -2,8 +2,9 @@
 
 A file is played once, every frame in order (``edge analyze`` must see them all); a live
 stream (RTSP, HTTP, USB) keeps only the freshest frames and reconnects forever with
-exponential backoff. A source URL may hold a camera password: only
-:meth:`SourceSpec.redacted` ever reaches a log line, an error or a status.
+exponential backoff; a still image is played as a short static clip (:class:`StillSource`).
+A source URL may hold a camera password: only :meth:`SourceSpec.redacted` ever reaches a log
+line, an error or a status.
 
 >>> parse_source("rtsp://admin:s3cret@10.0.0.7:554/stream1").redacted()
 'rtsp://10.0.0.7:554/stream1'
@@ -13,15 +14,18 @@ SourceSpec(kind='usb', uri='1')
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
+import os
 import queue
 import re
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,7 +39,9 @@ from edge.types import CameraStatus, Frame
 
 log = logging.getLogger(__name__)
 
-KINDS = ("file", "rtsp", "http", "usb")
+KINDS = ("file", "image", "rtsp", "http", "usb")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+_LOCAL = ("file", "image", "usb")  # kinds whose uri holds no credential
 _SCHEMES = {"rtsp": "rtsp", "rtsps": "rtsp", "http": "http", "https": "http"}
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 # Greedy up to the last "@" of the authority, so a password holding "@" is removed whole.
@@ -63,8 +69,8 @@ def _redact_uri(uri: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """Where frames come from: ``kind`` is file, rtsp, http or usb; ``uri`` is the path, the
-    URL or the USB device index as a string. Print :meth:`redacted`, never ``uri``."""
+    """Where frames come from: ``kind`` is file, image, rtsp, http or usb; ``uri`` is the path,
+    the URL or the USB device index as a string. Print :meth:`redacted`, never ``uri``."""
 
     kind: str
     uri: str
@@ -75,11 +81,11 @@ class SourceSpec:
 
     @property
     def live(self) -> bool:
-        return self.kind != "file"
+        return self.kind not in ("file", "image")
 
     def redacted(self) -> str:
         """The URI without ``user:password@`` nor credential query values."""
-        return self.uri if self.kind in ("file", "usb") else _redact_uri(self.uri)
+        return self.uri if self.kind in _LOCAL else _redact_uri(self.uri)
 
     def scrub(self, text: str) -> str:
         """``text`` (an exception message, say) with the URI and its secrets masked."""
@@ -89,7 +95,7 @@ class SourceSpec:
         return text
 
     def _secrets(self) -> list[str]:
-        if self.kind in ("file", "usb"):
+        if self.kind in _LOCAL:
             return []
         found: list[str] = []
         info = _USERINFO.match(self.uri)
@@ -103,7 +109,8 @@ class SourceSpec:
 
 
 def parse_source(spec: str) -> SourceSpec:
-    """``usb:N`` or ``N`` -> USB camera N; rtsp(s):// -> rtsp; http(s):// -> http; else a file.
+    """``usb:N`` or ``N`` -> USB camera N; rtsp(s):// -> rtsp; http(s):// -> http; else a file,
+    or an image when its name ends in one of :data:`IMAGE_SUFFIXES`.
 
     >>> parse_source("https://cam.example/video.mjpg").kind
     'http'
@@ -126,9 +133,10 @@ def parse_source(spec: str) -> SourceSpec:
             )
         return SourceSpec(kind, text)
     path = Path(text).expanduser()
+    image = path.suffix.lower() in IMAGE_SUFFIXES
     if not path.is_file():
-        raise EdgeError(f"video file not found: {text}")
-    return SourceSpec("file", str(path))
+        raise EdgeError(f"{'image' if image else 'video'} file not found: {text}")
+    return SourceSpec("image" if image else "file", str(path))
 
 
 class Capture(Protocol):
@@ -169,6 +177,47 @@ def probe_file(
         return int(width), int(height), _fps_or_default(cap.get(cv2.CAP_PROP_FPS)), frames
     finally:
         cap.release()
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """A still image's BGR pixels; EdgeError (one line) when it is missing or undecodable."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise EdgeError(f"image file not found: {path}") from None
+    except OSError as exc:
+        raise EdgeError(f"cannot read image file {path}: {exc.strerror}") from None
+    # libjpeg decodes a cut-off JPEG without failing (grey below the cut): refuse it here.
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
+        raise EdgeError(f"cannot decode image file {path}: truncated JPEG (no end marker)")
+    image = None
+    if data:
+        with _quiet_stderr(), contextlib.suppress(cv2.error):
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise EdgeError(f"cannot decode image file: {path}")
+    return image
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 for a moment: libpng, libjpeg and OpenCV's codecs report a bad
+    image there themselves, and a bad input must give one error line, ours."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def _keep(k: int, ratio: float) -> bool:
@@ -568,3 +617,82 @@ class VideoSource:
                 with self._lock:
                     self._state, self._error = "running", None
         return "stopped"
+
+
+class StillSource:
+    """A still image played as a static clip: ``seconds * fps`` frames (at least one), ``1 / fps``
+    seconds apart, so that analyses which need time to pass (parking's) run on a photo.
+
+    The runner sees the same interface as :class:`VideoSource`; there is no thread, the image is
+    decoded once, here (an unreadable image fails at start-up like any bad file).
+    """
+
+    def __init__(self, camera_id: str, spec: SourceSpec, *, fps: float, seconds: float,
+                 epoch_base: float | None = None, image: np.ndarray | None = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        if not (math.isfinite(fps) and fps > 0):
+            raise EdgeError(f"camera {camera_id}: a still image's fps must be > 0, got {fps}")
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise EdgeError(f"camera {camera_id}: a still image is analysed for > 0 s, "
+                            f"got {seconds}")
+        self.camera_id = camera_id
+        self.spec = spec
+        t0 = time.perf_counter()
+        self.image = read_image(spec.uri) if image is None else image
+        self.decode_s = time.perf_counter() - t0
+        self.count = max(1, math.ceil(seconds * fps - 1e-9))
+        self._fps = float(fps)
+        self._epoch_base = epoch_base
+        self._wall = wall_clock
+        self._next = 0
+        self._started = False
+        self._stopped = False
+        self._last_frame_at: float | None = None
+
+    def start(self) -> None:
+        if self._epoch_base is None:
+            self._epoch_base = self._wall()
+        self._started = True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped = True
+
+    def gate(self) -> Callable[[], None]:
+        return self.allow
+
+    def allow(self) -> None:
+        """Nothing to pace: every frame is already decoded."""
+
+    def read(self, timeout: float) -> Frame | None:
+        if not self._started or self.finished:
+            return None
+        i = self._next
+        self._next += 1
+        media = i / self._fps
+        frame = Frame(image=self.image, index=i, media_ts=media,
+                      wall_ts=(self._epoch_base or 0.0) + media)
+        self._last_frame_at = frame.wall_ts
+        return frame
+
+    @property
+    def finished(self) -> bool:
+        return self._stopped or self._next >= self.count
+
+    def status(self) -> CameraStatus:
+        state = "stopped" if self.finished else "running" if self._started else "starting"
+        return CameraStatus(camera=self.camera_id, state=state,
+                            fps=self._fps if state == "running" else 0.0,
+                            last_frame_at=self._last_frame_at, reconnects=0, frames=self._next,
+                            error=None)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return int(self.image.shape[1]), int(self.image.shape[0])
+
+    @property
+    def source_fps(self) -> float:
+        return self._fps
+
+    @property
+    def dropped(self) -> int:
+        return 0

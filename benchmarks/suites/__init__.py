@@ -10,9 +10,10 @@ from benchmarks.suites.base import Run, Suite
 from benchmarks.suites.cost import CostSuite
 from benchmarks.suites.counting import CountingSuite
 from benchmarks.suites.detection import DetectionSuite
+from benchmarks.suites.parking import ParkingSuite
 from benchmarks.suites.tracking import TrackingSuite
 
 SUITES: dict[str, Suite] = {s.name: s for s in (CountingSuite(), TrackingSuite(),
-                                                  DetectionSuite(), CostSuite())}
+                                                  DetectionSuite(), CostSuite(), ParkingSuite())}
 
 __all__ = ["SUITES", "Run", "Suite"]

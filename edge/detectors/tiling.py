@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from edge.detectors.base import Detector
 from edge.detectors.nms import nms
@@ -45,6 +46,15 @@ class TileGrid:
         ys = _starts(y0, y1, size, overlap, height)
         origins = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         return cls(origins.astype(np.int64), size)
+
+
+    def touching(self, shapes: np.ndarray) -> TileGrid:
+        """Only the tiles that intersect one of ``shapes`` (shapely geometries): a lot drawn as a
+        V or an L leaves tiles of its bounding box with nothing to look at."""
+        x, y = self.origins[:, 0], self.origins[:, 1]
+        tiles = shapely.box(x, y, x + self.size, y + self.size)
+        hit = shapely.intersects(tiles[:, None], np.asarray(shapes)[None, :]).any(axis=1)
+        return TileGrid(self.origins[hit], self.size)
 
 
 def _starts(lo: float, hi: float, size: int, overlap: float, limit: int) -> np.ndarray:

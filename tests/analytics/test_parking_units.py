@@ -36,7 +36,8 @@ class _OneBoxPerTile:
 def test_tiled_boxes_come_back_in_frame_pixels() -> None:
     grid = TileGrid(np.array([[0, 0], [100, 50]]), 40)
     det = TiledDetector(_OneBoxPerTile(), grid).detect(np.zeros((200, 200, 3), np.uint8))
-    assert sorted(det.xyxy[:, 0].tolist()) == [15, 115] and sorted(det.xyxy[:, 1].tolist()) == [15, 65]
+    assert sorted(det.xyxy[:, 0].tolist()) == [15, 115]
+    assert sorted(det.xyxy[:, 1].tolist()) == [15, 65]
 
 
 def test_hysteresis_ignores_short_evidence_and_flips_after_the_hold() -> None:

@@ -36,7 +36,8 @@ class ParkingAnalytic:
                                     cfg.unknown_after_s) for lot in cfg.lots]
         self.detector = detector if cfg.tiling.tile_px is None else TiledDetector(
             detector, TileGrid.cover(self._region(cfg.tiling.margin_px), frame_size,
-                                     cfg.tiling.tile_px, cfg.tiling.overlap))
+                                     cfg.tiling.tile_px, cfg.tiling.overlap
+                                     ).touching(np.concatenate([g.polygons for _, g in self.lots])))
         self.references = [self._reference(cfg.reference, lot, frame_size)
                            for lot, _ in self.lots] if cfg.reference else None
         self._registered_at: float | None = None

@@ -73,7 +73,7 @@ class TilingConfig(_Strict):
 
     tile_px: int | None = Field(320, ge=32, description=(
         "tile side in frame pixels (upscaled to the model input); null: the whole frame, once"))
-    overlap: float = Field(0.25, ge=0, lt=0.9, description="overlap of neighbouring tiles")
+    overlap: float = Field(0.15, ge=0, lt=0.9, description="overlap of neighbouring tiles")
     margin_px: int = Field(24, ge=0, description="added around the spaces' bounding box")
 
 

@@ -1,0 +1,1 @@
+"""Parking occupancy: spaces and lots, evidence, hysteresis, the analytic plug-in."""
