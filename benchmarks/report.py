@@ -28,8 +28,16 @@ def write_report(report: dict, out: Path, plots: bool = True) -> list[Path]:
 def accuracy_only(report: dict) -> list[dict]:
     """What must not change between two runs of the same matrix (speed may), in run order."""
     return [{k: r[k] for k in ("tool", "model", "setting", "clip", "lines")}
-            | {"suites": {n: v for n, v in r["suites"].items() if n != "cost"}}
+            | {"suites": {n: _without_timing(v) for n, v in r["suites"].items() if n != "cost"}}
             for r in report["runs"]]
+
+
+# Timings inside a non-cost suite (parking reports the cost of one analysis beside its accuracy).
+_TIMING = ("first_analysis_ms", "ms_per_analysis", "cpu_ms_per_analysis", "cameras_at_1hz")
+
+
+def _without_timing(scores: dict) -> dict:
+    return {k: v for k, v in scores.items() if k not in _TIMING}
 
 
 def per_model(report: dict) -> list[dict]:
