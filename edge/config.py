@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Annotated, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from shapely.geometry import Polygon
-from shapely.validation import explain_validity
 
 from edge.analytics.lines import LineConfig
 from edge.analytics.parking.config import LotConfig, ParkingConfig
@@ -23,6 +21,7 @@ from edge.analytics.parking.importers import load_spaces
 from edge.detectors import OnnxDetectorSettings
 from edge.detectors.motion import MotionDetectorSettings
 from edge.errors import EdgeError
+from edge.geometry import polygon_area
 from edge.tracking import TrackerSettings
 from edge.yamlconf import read_yaml, validate, where
 
@@ -44,9 +43,7 @@ class MaskConfig(_Strict):
     @field_validator("polygon")
     @classmethod
     def _valid_polygon(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        poly = Polygon(v)
-        if not poly.is_valid:
-            raise ValueError(f"invalid polygon: {explain_validity(poly)}")
+        polygon_area(v)
         return v
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +44,11 @@ class Segment:
         rel = a - p1
         with np.errstate(divide="ignore", invalid="ignore"):
             return (m[:, 0] * rel[:, 1] - m[:, 1] * rel[:, 0]) / denom
+
+
+def polygon_area(points: list[tuple[float, float]]) -> float:
+    """Area of a config polygon (px²); ValueError naming the defect when it is not simple."""
+    poly = Polygon(points)
+    if not poly.is_valid:
+        raise ValueError(f"invalid polygon: {explain_validity(poly)}")
+    return float(poly.area)

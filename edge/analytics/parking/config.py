@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from shapely.geometry import Polygon
-from shapely.validation import explain_validity
 
 from edge.classes import CLASSES
+from edge.geometry import polygon_area
 
 ID = r"^[A-Za-z0-9_.:-]+$"
 CATEGORIES = ("standard", "disabled", "delivery", "ev")
@@ -32,11 +31,9 @@ class SpaceConfig(_Strict):
     @field_validator("polygon")
     @classmethod
     def _valid(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        poly = Polygon(v)
-        if not poly.is_valid:
-            raise ValueError(f"invalid polygon: {explain_validity(poly)}")
-        if poly.area < 4:
-            raise ValueError(f"polygon area {poly.area:g} px² is too small for a space")
+        area = polygon_area(v)
+        if area < 4:
+            raise ValueError(f"polygon area {area:g} px² is too small for a space")
         return v
 
 
