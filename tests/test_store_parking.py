@@ -269,7 +269,8 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path):
         s.commit(Batch(occupancy={("cam1", "P1", T0): OccupancyBin.one(1, 2, 0)}))
         assert s.occupancy_series("cam1", "P1", T0, T0 + 60, 60).buckets[0].samples == 1
     with Store(path) as s:  # reopening a current file changes nothing
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert [x.lot for x in s.lots(now=T0)] == ["P1"]
+        assert s.alerts() == [] and s.outbox_backlog() == {}  # version 3 tables came too
     with pytest.raises(EdgeError, match="bins of 60 s"):
         Store(path, bin_seconds=300)

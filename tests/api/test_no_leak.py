@@ -8,38 +8,46 @@ the checker itself catches what it must.
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import pytest
+from alert_fakes import EVENTS, SITE, seed_alerts
 from api_fakes import AUTH, HOUR0, payload_leaks, seed_parking
 from fastapi import FastAPI
 from leakcheck import assert_no_leak, find_leaks, name_problem, schema_leaks
 from pydantic import BaseModel
 
+from edge.publish.payload import notification_body
 from edge.store import Batch, Store
 
 
 def fill(store: Store) -> None:
-    """Counts, and parking data fed through the recorder, so every response carries data."""
+    """Counts, parking data fed through the recorder, and drop-off alerts (open and cleared)
+    committed as the recorder does, so every response carries data."""
     store.register_lines("cam1", ["north", "south"])
     store.commit(Batch(counts={("cam1", "north", "car", "in", HOUR0 + 60): 4},
                        coverage={("cam1", HOUR0 + 60): 60.0}))
     seed_parking(store)
+    seed_alerts(store)
 
 
-# What the sweep fills in: a real lot in paths and queries, so parking responses are not empty.
-_PATH_VALUES = {"lot": "P1"}
+# What the sweep fills in: a real lot and alert in paths and queries, so parking and alert
+# responses are not empty.
+_PATH_VALUES = {"lot": "P1", "id": "a3"}
 _QUERIES = ({}, {"interval": "15m"}, {"interval": "bad"}, {"from": "x"},
-            {"lot": "P1"}, {"lot": "P1", "interval": "15m", "from": "2023-11-14T21:00:00Z"})
+            {"lot": "P1"}, {"lot": "P1", "interval": "15m", "from": "2023-11-14T21:00:00Z"},
+            {"status": "open"}, {"camera": "cam2", "status": "cleared", "limit": 5})
 
 
 def test_openapi_schema_has_no_forbidden_names(client):
     doc = client.get("/openapi.json").json()
     assert doc["components"]["schemas"], "no component schemas: the walk would prove nothing"
     assert {"CountsOut", "Bucket", "CameraOut", "Health", "LotOut", "SpaceOut", "OccupancyOut",
-            "OccupancyBucket"} <= set(doc["components"]["schemas"])
+            "OccupancyBucket", "AlertOut", "DropoffZoneOut"} <= set(doc["components"]["schemas"])
     parking = [p for p in doc["paths"] if p.startswith("/v1/parking/")]
     assert len(parking) == 3
+    assert {"/v1/alerts", "/v1/alerts/{id}", "/v1/dropoff-zones"} <= set(doc["paths"])
     assert schema_leaks(doc) == []
 
 
@@ -66,6 +74,25 @@ def test_every_get_route_is_clean(client, store, seen_responses):
     assert any(lot["occupied"] for lot in with_data["/v1/parking/lots"])
     occupancy = with_data["/v1/parking/occupancy"]
     assert any(b["samples"] for b in occupancy["buckets"]) and sum(occupancy["stays"].values())
+    # ... and so did the alert answers: open and cleared alerts, one alert, the zones.
+    assert {a["status"] for a in with_data["/v1/alerts"]} == {"open", "cleared"}
+    assert with_data["/v1/alerts/{id}"]["cleared_at"] is not None
+    assert {z["zone"] for z in with_data["/v1/dropoff-zones"]} == {"bins-north", "bins-south",
+                                                                    "yard"}
+
+
+@pytest.mark.parametrize("status", ["raised", "cleared"])
+def test_webhook_bodies_are_clean(status):
+    """What a webhook receiver gets (the API's alert and the NGSI-LD entity) passes the same
+    check as the API's responses."""
+    events = [e for raised, cleared in EVENTS.values()
+              for e in (raised, cleared) if e is not None and e.status == status]
+    assert events
+    for event in events:
+        body = json.loads(notification_body(event, SITE))
+        assert set(body) == {"event", "site", "idempotency_key", "alert", "ngsi_ld"}
+        assert body["alert"]["id"] == event.alert and body["ngsi_ld"]["type"] == "Alert"
+        assert_no_leak(body, where=f"webhook {body['event']} {event.alert}")
 
 
 def test_all_responses_of_the_session_are_clean(client, seen_responses):
@@ -82,8 +109,10 @@ def test_store_tables_hold_no_forbidden_columns(store):
     db = store._db  # white-box: the schema is part of the promise
     tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     assert set(tables) >= {"counts", "coverage", "lines", "checkpoints", "lots", "spaces",
-                           "space_changes", "occupancy", "stays"}
+                           "space_changes", "occupancy", "stays", "dropoff_zones", "alerts",
+                           "outbox"}
     assert db.execute("SELECT count(*) FROM space_changes").fetchone()[0] == 6
+    assert db.execute("SELECT count(*) FROM alerts").fetchone()[0] == len(EVENTS)
     for table in tables:
         for _, column, kind, *_ in db.execute(f"PRAGMA table_info({table})"):
             if (table, column) == ("checkpoints", "media_pos"):
@@ -118,6 +147,10 @@ _PNG = base64.b64encode(np.random.default_rng(0).integers(0, 256, 300, dtype=np.
     {"note": [[1, 2], [3, 4]]},
     {"frames": "AAAA"},
     {"last_frame_at": [1, 2]},
+    # What an NGSI-LD Alert could carry and ours must not: a location, an outline, a box.
+    {"location": {"type": "Point", "coordinates": [4.3517, 50.8503]}},
+    {"data": {"polygon": None}},
+    {"ngsi_ld": {"data": {"bbox": None}}},
 ])
 def test_checker_catches_planted_leaks(payload):
     assert find_leaks({"ok": 1, "nested": [payload]})

@@ -1,0 +1,1 @@
+"""Bulky-waste drop-off alerts: left objects in drop-off zones, raised and cleared."""

@@ -1,0 +1,156 @@
+"""The drop-off analytic: bulky waste left in a zone, as alerts raised and cleared.
+
+Same plug-in interface as line counting and parking: ``update(frame, tracks) -> events``. It
+reads the zones' pixels itself (a small crop each, every ``every_s``), because a box or a bag
+left on the ground is no COCO class a detector is sure to find; the tracks tell it where people
+and vehicles are, so that someone standing still or a parked car is never waste. Events carry
+the zone, times, a size share and a class guess: no image, box or person data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge.analytics.base import DumpingAlert, Event
+from edge.analytics.dumping.background import ZoneBackground
+from edge.analytics.dumping.config import UNKNOWN_OBJECT, DropoffZoneConfig, DumpingConfig
+from edge.analytics.dumping.lifecycle import LeftObject, Transition, ZoneObjects
+from edge.store import AlertRecord
+from edge.types import Frame, Tracks
+
+# (frame, (x0, y0, x1, y1) in frame pixels) -> a bulky COCO class seen there, or None.
+Classifier = Callable[[np.ndarray, tuple[int, int, int, int]], "str | None"]
+_ALERT_NS = uuid.UUID("6f1c1d52-4f3e-4d0c-9a55-2f5f3c1b7e10")
+
+
+@dataclass(slots=True)
+class _Zone:
+    cfg: DropoffZoneConfig
+    model: ZoneBackground
+    objects: ZoneObjects
+
+
+class DumpingAnalytic:
+    name = "dumping"
+
+    def __init__(self, camera: str, cfg: DumpingConfig, frame_size: tuple[int, int],
+                 classifier: Classifier | None = None) -> None:
+        self.camera, self.cfg = camera, cfg
+        self.classifier = classifier if cfg.classify else None
+        self.zones: list[_Zone] = []
+        for z in cfg.zones:
+            model = ZoneBackground(np.array(z.polygon), frame_size, every_s=cfg.every_s,
+                                   threshold=cfg.threshold)
+            min_area = max(z.min_share * model.area, z.min_px * model.px_per_frame_px)
+            self.zones.append(_Zone(z, model, ZoneObjects(
+                dwell_s=z.dwell_s, clear_s=z.clear_s, zone_area=model.area, min_area=min_area)))
+        self._next_ts: float | None = None
+        self._ids: dict[int, str] = {}
+        self.history: list[dict] = []  # every alert, for edge analyze's JSON
+        self._restored: dict[str, list[AlertRecord]] = {}
+        self._cleared: list[tuple[_Zone, AlertRecord]] = []
+
+    def restore(self, open_alerts: list[AlertRecord]) -> None:
+        """Alerts left open by a previous run. Their objects are in the new reference, so their
+        departure shows up as a ghost of about their size: that clears them."""
+        for a in sorted(open_alerts, key=lambda a: a.raised_at):
+            if any(z.cfg.id == a.zone for z in self.zones):
+                self._restored.setdefault(a.zone, []).append(a)
+
+    def update(self, frame: Frame, tracks: Tracks) -> list[Event]:
+        if self._next_ts is not None and frame.media_ts < self._next_ts:
+            return []
+        self._next_ts = frame.media_ts + self.cfg.every_s
+        events: list[Event] = []
+        for zone in self.zones:
+            for tr in self._look(zone, frame, tracks.xyxy):
+                events.append(self._event(zone, tr, frame))
+        to_wall = frame.wall_ts - frame.media_ts
+        for zone, a in self._cleared:
+            events.append(DumpingAlert(self.camera, frame.wall_ts, frame.media_ts, a.id, a.zone,
+                                       "cleared", a.first_seen, a.raised_at, frame.wall_ts,
+                                       a.size, a.cls))
+            self.history.append({"zone": zone.cfg.id,
+                                 "first_seen_s": round(a.first_seen - to_wall, 2),
+                                 "raised_at_s": round(a.raised_at - to_wall, 2),
+                                 "cleared_at_s": round(frame.media_ts, 2), "class": a.cls,
+                                 "size": round(a.size, 4)})
+        self._cleared.clear()
+        return events
+
+    def _departed(self, zone: _Zone, share: float) -> AlertRecord | None:
+        """The restored alert of ``zone`` whose object a ghost of ``share`` of the zone may be
+        (about the same size), taken off the restored list."""
+        for a in self._restored.get(zone.cfg.id, ()):
+            if 0.5 * a.size <= share <= 2.0 * a.size:
+                self._restored[zone.cfg.id].remove(a)
+                return a
+        return None
+
+    def _look(self, zone: _Zone, frame: Frame, boxes: np.ndarray) -> list[Transition]:
+        view = zone.model.look(frame.image, boxes)
+        if not view.reliable:
+            return []
+        t = frame.media_ts
+        for region in _regions(view.static):
+            if zone.objects.join(region):
+                continue
+            if zone.model.is_ghost(region):
+                zone.model.absorb(region)
+                gone = self._departed(zone, float(region.sum()) / zone.model.area)
+                if gone is not None:
+                    self._cleared.append((zone, gone))
+                continue
+            looks = float(np.median(zone.model.count[region]))
+            zone.objects.add(region, t - (looks - 1) * self.cfg.every_s, t)
+        return zone.objects.step(t, view.static, view.visible)
+
+    def _event(self, zone: _Zone, tr: Transition, frame: Frame) -> DumpingAlert:
+        obj = tr.obj
+        to_wall = frame.wall_ts - frame.media_ts
+        if tr.status == "raised":
+            obj.cls = self._guess(zone, obj, frame.image)
+            self._ids[id(obj)] = str(uuid.uuid5(
+                _ALERT_NS, f"{self.camera}/{zone.cfg.id}/{round(obj.first_seen + to_wall, 3)}"))
+            self.history.append({"zone": zone.cfg.id, "first_seen_s": round(obj.first_seen, 2),
+                                 "raised_at_s": round(tr.at, 2), "cleared_at_s": None,
+                                 "class": obj.cls, "size": round(obj.size, 4)})
+        alert = self._ids[id(obj)] if tr.status == "raised" else self._ids.pop(id(obj))
+        if tr.status == "cleared":
+            for h in self.history:
+                if h["zone"] == zone.cfg.id and h["cleared_at_s"] is None and \
+                        h["raised_at_s"] == round(obj.raised_at or 0.0, 2):
+                    h["cleared_at_s"] = round(tr.at, 2)
+        raised = (obj.raised_at if obj.raised_at is not None else tr.at) + to_wall
+        return DumpingAlert(
+            self.camera, tr.at + to_wall, tr.at, alert, zone.cfg.id, tr.status,
+            obj.first_seen + to_wall, raised,
+            tr.at + to_wall if tr.status == "cleared" else None, round(obj.size, 4), obj.cls)
+
+    def _guess(self, zone: _Zone, obj: LeftObject, image: np.ndarray) -> str:
+        if self.classifier is None:
+            return UNKNOWN_OBJECT
+        m = zone.model
+        ys, xs = np.nonzero(obj.region)
+        box = (int(m.x0 + xs.min() / m.scale), int(m.y0 + ys.min() / m.scale),
+               int(m.x0 + (xs.max() + 1) / m.scale), int(m.y0 + (ys.max() + 1) / m.scale))
+        return self.classifier(image, box) or UNKNOWN_OBJECT
+
+    def alerts(self) -> list[dict]:
+        """Every alert so far: zone, first seen, raised and cleared (media s), class, size."""
+        return [dict(h) for h in self.history]
+
+
+def _regions(static: np.ndarray) -> list[np.ndarray]:
+    """Connected static regions (pieces a few pixels apart are one object)."""
+    if not static.any():
+        return []
+    closed = cv2.morphologyEx(static.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    keep = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= 4) + 1
+    return [(labels == k) & static for k in keep]

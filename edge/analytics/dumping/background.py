@@ -1,0 +1,158 @@
+"""What in a drop-off zone has changed and stayed: a reference (long-term) background against
+the recent frames, per pixel of a small crop of the zone.
+
+Every look at the zone (``every_s``):
+
+1. the zone's crop is shrunk to at most ``_MAX_SIDE`` px and blurred (camera noise);
+2. its exposure is matched to the reference (one gain, from the medians of the pixels in view),
+   so clouds, auto-exposure and flicker do not read as change;
+3. a pixel *changed* when its colour is farther than ``threshold`` from the reference;
+4. a per-pixel persistence counter rises while a pixel stays changed and falls fast when it
+   does not: the *short-term* view. A pixel is *static* once changed for ``static_s``, so people
+   and cars passing through never are;
+5. the reference learns slowly from unchanged pixels only, so a left object is never absorbed
+   while it stays; pixels under a tracked person or vehicle are neither counted nor learnt
+   (occlusion holds everything).
+
+A static region is a left object when its outline has more edges now than the reference has
+there; otherwise it is a *ghost*: something that was in the reference (a person standing when
+the model started, an object taken away) has gone, and the reference takes the new look at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_MAX_SIDE = 160  # px: a zone is analysed at this size at most; objects stay > 10 px across
+_LEARN_TAU_S = 60.0  # the reference follows unchanged pixels with this time constant
+_GAIN_RANGE = (0.4, 2.5)  # beyond this, the exposure change is not believable: hold
+_EDGE_RATIO = 1.15  # reference edges this much stronger than now on the outline: a ghost
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneView:
+    """One look at a zone, in the model's small pixels."""
+
+    static: np.ndarray    # bool (h, w): changed for at least static_s, inside the zone
+    changed: np.ndarray   # bool (h, w): changed now, in view, inside the zone
+    visible: np.ndarray   # bool (h, w): inside the zone and not behind a tracked object
+    gain: float           # exposure correction applied to the frame
+    reliable: bool        # False when the look is unusable (exposure jump, whole zone changed)
+
+
+class ZoneBackground:
+    """The pixel model of one drop-off zone; ``polygon`` in frame pixels."""
+
+    def __init__(self, polygon: np.ndarray, frame_size: tuple[int, int], *, every_s: float,
+                 threshold: float, static_s: float = 3.0) -> None:
+        w, h = frame_size
+        pts = np.asarray(polygon, np.float32)
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+        self.x0, self.y0 = max(int(x0), 0), max(int(y0), 0)
+        self.x1, self.y1 = min(int(x1), w), min(int(y1), h)
+        self.scale = min(1.0, _MAX_SIDE / max(self.x1 - self.x0, self.y1 - self.y0))
+        self.size = (max(2, round((self.x1 - self.x0) * self.scale)),
+                     max(2, round((self.y1 - self.y0) * self.scale)))
+        self.inside = np.zeros(self.size[::-1], np.uint8)
+        cv2.fillPoly(self.inside, [np.round((pts - (self.x0, self.y0)) * self.scale)
+                                   .astype(np.int32)], 1)
+        self.inside = self.inside.astype(bool)
+        self.area = int(self.inside.sum())
+        self.threshold = float(threshold)
+        self.rate = min(1.0, every_s / _LEARN_TAU_S)
+        self.static_n = max(2, round(static_s / every_s))
+        self.ref: np.ndarray | None = None           # float32 (h, w, 3)
+        self.known = np.zeros(self.inside.shape, bool)  # reference pixels seen unoccluded
+        self.count = np.zeros(self.inside.shape, np.int16)
+        self._cur: np.ndarray | None = None
+
+    @property
+    def px_per_frame_px(self) -> float:
+        """Model pixels per frame pixel (area)."""
+        return self.scale * self.scale
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        patch = image[self.y0:self.y1, self.x0:self.x1]
+        small = cv2.resize(patch, self.size, interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(small, (3, 3), 0).astype(np.float32)
+
+    def occluders(self, boxes: np.ndarray) -> np.ndarray:
+        """bool (h, w): pixels under any of ``boxes`` (n, 4 frame pixels), grown by 10 %."""
+        mask = np.zeros(self.inside.shape, np.uint8)
+        if len(boxes):
+            pad = 0.1 * (boxes[:, 2:] - boxes[:, :2])
+            b = (np.concatenate([boxes[:, :2] - pad, boxes[:, 2:] + pad], axis=1)
+                 - (self.x0, self.y0, self.x0, self.y0)) * self.scale
+            b = np.round(b).astype(np.int32)
+            for x0, y0, x1, y1 in b:  # a handful of tracks: rectangles, not pixels
+                cv2.rectangle(mask, (int(x0), int(y0)), (int(x1), int(y1)), 1, -1)
+        return mask.astype(bool)
+
+    def look(self, image: np.ndarray, boxes: np.ndarray) -> ZoneView:
+        """Update the model with a frame and the boxes of the tracked people and vehicles."""
+        cur = self.crop(image)
+        occluded = self.occluders(boxes)
+        visible = self.inside & ~occluded
+        if self.ref is None:
+            self.ref = cur.copy()
+        fresh = visible & ~self.known  # first sight of these pixels: they are the reference
+        self.ref[fresh] = cur[fresh]
+        self.known |= fresh
+        both = visible & self.known
+        gain = self._gain(cur, both)
+        none = np.zeros_like(self.inside)
+        if gain is None:
+            return ZoneView(self.count >= self.static_n, none, visible, 1.0, False)
+        cur *= gain
+        dist = np.abs(cur - self.ref).max(axis=2)
+        changed = (dist > self.threshold) & both
+        changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_OPEN,
+                                   np.ones((2, 2), np.uint8)).astype(bool)
+        if changed.sum() > 0.7 * max(both.sum(), 1):
+            # Nearly all of the zone at once is a scene change (lights, a lorry parked in
+            # front), not an object left: hold the counters, learn nothing.
+            return ZoneView(self.count >= self.static_n, changed, visible, gain, False)
+        # Occluded pixels hold; changed ones count up; the others fall fast (a passer-by).
+        self.count = np.where(~both, self.count,
+                              np.where(changed, np.minimum(self.count + 1, 2 * self.static_n),
+                                       np.maximum(self.count - 3, 0))).astype(np.int16)
+        learn = both & ~changed & (self.count == 0)
+        self.ref[learn] += self.rate * (cur[learn] - self.ref[learn])
+        self._cur = cur
+        return ZoneView(self.count >= self.static_n, changed, visible, gain, True)
+
+    def _gain(self, cur: np.ndarray, pixels: np.ndarray) -> float | None:
+        if pixels.sum() < 16:
+            return 1.0
+        now = float(np.median(cur[pixels].mean(axis=1)))
+        ref = float(np.median(self.ref[pixels].mean(axis=1)))
+        gain = ref / max(now, 1.0)
+        return gain if _GAIN_RANGE[0] <= gain <= _GAIN_RANGE[1] else None
+
+    def is_ghost(self, region: np.ndarray) -> bool:
+        """True when the reference has more edges on ``region``'s outline than the frame now:
+        something left the reference rather than arrived in the frame."""
+        ring = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_GRADIENT,
+                                np.ones((3, 3), np.uint8)).astype(bool)
+        if ring.sum() < 4:
+            return False
+        now = _edges(self._cur)[ring].mean()
+        ref = _edges(self.ref)[ring].mean()
+        return bool(ref > _EDGE_RATIO * now)
+
+    def absorb(self, region: np.ndarray) -> None:
+        """Take the frame's current look as the reference over ``region`` (a ghost, or a change
+        that will never be an alert)."""
+        self.ref[region] = self._cur[region]
+        self.count[region] = 0
+
+
+def _edges(img: np.ndarray) -> np.ndarray:
+    gray = img.mean(axis=2)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return np.abs(gx) + np.abs(gy)

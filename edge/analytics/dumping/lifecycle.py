@@ -1,0 +1,97 @@
+"""Left objects of one zone, from candidate to alert to cleared: pure logic, no pixels read.
+
+A *candidate* is a static region that is not a ghost. It becomes an *alert* once it has been
+there for the dwell time, counted from when it first changed (its static time is backdated). It is
+*cleared* once the zone has looked like its reference over the object's region for ``clear_s``.
+While most of the region is hidden (a person in front), nothing changes: occlusion neither clears
+nor duplicates. A candidate that goes before the dwell time (brought and taken away) is dropped.
+New static pixels that touch a known object join it rather than start another one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_PRESENT = 0.35       # share of the region's visible pixels still static: the object is there
+_VISIBLE = 0.3        # below this share of the region in view, the look tells nothing
+_GRACE_S = 2.0        # a candidate may vanish this long (a flicker) before it is dropped
+_JOIN = 0.2           # a new region overlapping an object this much (of itself) is part of it
+
+
+@dataclass(slots=True)
+class LeftObject:
+    region: np.ndarray           # bool (h, w) in the zone model's pixels
+    first_seen: float            # media seconds, backdated to when its pixels changed
+    last_seen: float
+    absent_since: float | None = None
+    raised_at: float | None = None
+    size: float = 0.0            # share of the zone's area
+    cls: str = "unknown_object"
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    obj: LeftObject
+    status: str                  # "raised" | "cleared"
+    at: float                    # media seconds
+
+
+class ZoneObjects:
+    """The objects of one zone. ``step`` takes the static regions of one look."""
+
+    def __init__(self, *, dwell_s: float, clear_s: float, zone_area: int,
+                 min_area: float) -> None:
+        self.dwell_s, self.clear_s = dwell_s, clear_s
+        self.zone_area, self.min_area = zone_area, min_area
+        self.objects: list[LeftObject] = []
+
+    def claimed(self) -> np.ndarray | None:
+        """Union of the known objects' regions (None if there is none)."""
+        if not self.objects:
+            return None
+        return np.logical_or.reduce([o.region for o in self.objects])
+
+    def join(self, region: np.ndarray) -> bool:
+        """Add ``region`` to the object it overlaps, if any (True when it did)."""
+        area = int(region.sum())
+        host = next((o for o in self.objects if (o.region & region).sum() > _JOIN * area), None)
+        if host is None:
+            return False
+        host.region |= region
+        host.size = float(host.region.sum()) / self.zone_area
+        return True
+
+    def add(self, region: np.ndarray, since: float, t: float) -> bool:
+        """A new candidate (False when it is smaller than the zone's minimum object)."""
+        area = int(region.sum())
+        if area < self.min_area:
+            return False
+        self.objects.append(LeftObject(region.copy(), since, t, size=area / self.zone_area))
+        return True
+
+    def step(self, t: float, static: np.ndarray, visible: np.ndarray) -> list[Transition]:
+        """One look at time ``t``, after new regions were joined or added: each object is
+        present, hidden or gone."""
+        out: list[Transition] = []
+        for obj in list(self.objects):
+            seen = obj.region & visible
+            if seen.sum() < _VISIBLE * obj.region.sum():
+                continue  # hidden: hold
+            if (static & seen).sum() >= _PRESENT * seen.sum():
+                obj.last_seen, obj.absent_since = t, None
+                if obj.raised_at is None and t - obj.first_seen >= self.dwell_s:
+                    obj.raised_at = t
+                    out.append(Transition(obj, "raised", t))
+                continue
+            if obj.absent_since is None:
+                obj.absent_since = t
+            if obj.raised_at is None:
+                if t - obj.absent_since >= _GRACE_S:
+                    self.objects.remove(obj)  # brought and taken away before the dwell time
+            elif t - obj.absent_since >= self.clear_s:
+                self.objects.remove(obj)
+                out.append(Transition(obj, "cleared", t))
+        return out

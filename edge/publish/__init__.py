@@ -1,0 +1,1 @@
+"""Publishers: what leaves the process besides the API (alert webhooks). Aggregates only."""

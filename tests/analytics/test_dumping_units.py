@@ -1,0 +1,172 @@
+"""Drop-off analytic on synthetic frames: the pixel model, the lifecycle and their glue.
+
+Synthetic textures are enough here (each rule in isolation); the acceptance figures come from
+real footage with composited objects (tests/integration/test_dumping_generated.py, edge bench).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.analytics.base import DumpingAlert
+from edge.analytics.dumping.analytic import DumpingAnalytic
+from edge.analytics.dumping.background import ZoneBackground
+from edge.analytics.dumping.config import DropoffZoneConfig, DumpingConfig
+from edge.analytics.dumping.lifecycle import ZoneObjects
+from edge.types import Frame, Tracks
+
+W, H = 320, 240
+ZONE = [(40.0, 40.0), (280.0, 40.0), (280.0, 200.0), (40.0, 200.0)]
+EVERY = 0.5
+
+
+def ground(seed: int = 0) -> np.ndarray:
+    """A textured grey-green ground, like asphalt or grass."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 12, (H // 4, W // 4, 3)).repeat(4, 0).repeat(4, 1)
+    return np.clip(base + (90, 110, 100), 0, 255).astype(np.uint8)
+
+
+def with_box(img: np.ndarray, x: int, y: int, w: int = 40, h: int = 30,
+             colour: tuple[int, int, int] = (40, 90, 150)) -> np.ndarray:
+    out = img.copy()
+    out[y:y + h, x:x + w] = colour
+    out[y + h // 2 - 2:y + h // 2 + 2, x:x + w] = (170, 190, 210)  # tape: edges inside too
+    return out
+
+
+def tracks_of(*boxes: tuple[float, float, float, float]) -> Tracks:
+    n = len(boxes)
+    if not n:
+        return Tracks.empty()
+    return Tracks(np.array(boxes, np.float32), np.ones(n, np.float32), np.zeros(n, np.int16),
+                  np.arange(n), np.ones(n, bool), np.ones(n, bool), np.zeros(0, np.int64))
+
+
+def run(frames, dwell: float = 5.0, clear: float = 3.0, tracks=None) -> list[DumpingAlert]:  # noqa: ANN001
+    cfg = DumpingConfig(zones=[DropoffZoneConfig(id="z", polygon=ZONE, dwell_s=dwell,
+                                                 clear_s=clear)], every_s=EVERY, classify=False)
+    analytic = DumpingAnalytic("cam", cfg, (W, H))
+    events: list[DumpingAlert] = []
+    for i, img in enumerate(frames):
+        t = i * EVERY
+        tr = tracks(t) if tracks else Tracks.empty()
+        events += analytic.update(Frame(img, i, t, 1_700_000_000.0 + t), tr)
+    return events
+
+
+def clip(seconds: float, paint) -> list[np.ndarray]:  # noqa: ANN001
+    bg = ground()
+    rng = np.random.default_rng(1)
+    frames = []
+    for i in range(int(seconds / EVERY)):
+        noisy = np.clip(bg + rng.normal(0, 3, bg.shape), 0, 255).astype(np.uint8)
+        frames.append(paint(i * EVERY, noisy))
+    return frames
+
+
+def test_left_object_is_raised_after_dwell_and_cleared_after_removal() -> None:
+    frames = clip(40, lambda t, img: with_box(img, 120, 90) if 5 <= t < 25 else img)
+    events = run(frames, dwell=5, clear=3)
+    assert [e.status for e in events] == ["raised", "cleared"]
+    raised, cleared = events
+    assert 10 <= raised.media_ts <= 10 + 3.0       # appeared at 5 s, dwell 5 s
+    assert 5 - 0.01 <= raised.first_seen - 1_700_000_000.0 <= 6.5
+    assert 25 + 3 <= cleared.media_ts <= 25 + 6    # removed at 25 s, clear_s 3 s
+    assert raised.alert == cleared.alert and cleared.cleared_at is not None
+    assert 0.02 < raised.size < 0.05               # 40x30 of a 240x160 zone = 0.031
+    assert raised.cls == "unknown_object"
+
+
+def test_object_taken_away_before_dwell_raises_nothing() -> None:
+    frames = clip(30, lambda t, img: with_box(img, 120, 90) if 5 <= t < 8 else img)
+    assert run(frames, dwell=5) == []
+
+
+def test_exposure_changes_are_not_objects() -> None:
+    def flicker(t: float, img: np.ndarray) -> np.ndarray:
+        gain = 1.0 + 0.35 * np.sin(t * 2.1) + (0.3 if int(t) % 7 == 0 else 0.0)
+        return np.clip(img * gain, 0, 255).astype(np.uint8)
+    assert run(clip(60, flicker), dwell=5) == []
+
+
+def test_passers_by_are_not_objects() -> None:
+    def walker(t: float, img: np.ndarray) -> np.ndarray:  # untracked, crossing at 20 px/s
+        x = int(40 + 20 * (t % 12))
+        return with_box(img, x, 100, 20, 50, (30, 30, 30))
+    assert run(clip(60, walker), dwell=5) == []
+
+
+def test_person_standing_still_is_not_an_object() -> None:
+    def person(t: float, img: np.ndarray) -> np.ndarray:
+        return with_box(img, 150, 80, 20, 50, (30, 30, 30)) if 5 <= t < 40 else img
+    box = (150.0, 80.0, 170.0, 130.0)
+    events = run(clip(50, person), dwell=5,
+                 tracks=lambda t: tracks_of(box) if 5 <= t < 40 else Tracks.empty())
+    assert events == []
+
+
+def test_occlusion_neither_clears_nor_duplicates() -> None:
+    # The object stays from 5 s to the end; a tracked person stands in front of it from 15 s
+    # to 30 s, hiding all of it.
+    def scene(t: float, img: np.ndarray) -> np.ndarray:
+        out = with_box(img, 120, 90) if t >= 5 else img
+        return with_box(out, 110, 80, 60, 50, (20, 20, 20)) if 15 <= t < 30 else out
+    person = (110.0, 80.0, 170.0, 130.0)
+    events = run(clip(50, scene), dwell=5, clear=3,
+                 tracks=lambda t: tracks_of(person) if 15 <= t < 30 else Tracks.empty())
+    assert [e.status for e in events] == ["raised"]
+
+
+def test_object_there_at_start_then_taken_away_is_a_ghost_not_an_alert() -> None:
+    frames = clip(40, lambda t, img: with_box(img, 120, 90) if t < 10 else img)
+    assert run(frames, dwell=5) == []
+
+
+def test_ghost_check_tells_arrival_from_departure() -> None:
+    bg = ZoneBackground(np.array(ZONE), (W, H), every_s=EVERY, threshold=28)
+    empty, full = ground(), with_box(ground(), 120, 90)
+    for _ in range(3):
+        bg.look(empty, np.zeros((0, 4)))
+    for _ in range(8):
+        view = bg.look(full, np.zeros((0, 4)))
+    assert view.static.any() and not bg.is_ghost(view.static)  # arrived: an object
+    bg2 = ZoneBackground(np.array(ZONE), (W, H), every_s=EVERY, threshold=28)
+    for _ in range(3):
+        bg2.look(full, np.zeros((0, 4)))
+    for _ in range(8):
+        view = bg2.look(empty, np.zeros((0, 4)))
+    assert view.static.any() and bg2.is_ghost(view.static)  # departed: a ghost
+
+
+def test_lifecycle_drops_brief_candidates_and_holds_while_hidden() -> None:
+    objs = ZoneObjects(dwell_s=10, clear_s=4, zone_area=1000, min_area=10)
+    region = np.zeros((20, 50), bool)
+    region[5:10, 5:15] = True
+    none, everything = np.zeros_like(region), np.ones_like(region)
+    assert objs.add(region, since=0.0, t=3.0)
+    assert objs.step(3.0, region, everything) == []
+    assert [tr.status for tr in objs.step(10.0, region, everything)] == ["raised"]
+    for t in np.arange(10.5, 60, 0.5):  # hidden for 50 s: held, whatever the pixels say
+        assert objs.step(float(t), none, none) == []
+    assert objs.step(60.0, none, everything) == []
+    assert [tr.status for tr in objs.step(64.0, none, everything)] == ["cleared"]
+    # A candidate gone before its dwell time is dropped without a word.
+    assert objs.add(region, since=70.0, t=72.0)
+    assert objs.step(73.0, none, everything) == []
+    assert objs.step(76.0, none, everything) == [] and objs.objects == []
+
+
+def test_small_changes_are_not_objects() -> None:
+    objs = ZoneObjects(dwell_s=10, clear_s=4, zone_area=1000, min_area=30)
+    tiny = np.zeros((20, 50), bool)
+    tiny[0:2, 0:5] = True
+    assert not objs.add(tiny, since=0.0, t=1.0) and objs.objects == []
+
+
+@pytest.mark.parametrize("polygon", [[(0, 0), (5, 0), (5, 5)],
+                                     [(0, 0), (10, 10), (10, 0), (0, 10)]])
+def test_bad_zone_polygons_are_refused(polygon: list[tuple[float, float]]) -> None:
+    with pytest.raises(ValueError):
+        DropoffZoneConfig(id="z", polygon=polygon)
