@@ -14,13 +14,16 @@ import threading
 import uvicorn
 
 from api.app import create_app
-from edge.config import SiteConfig
+from edge.config import SiteConfig, zone_webhooks
 from edge.errors import EdgeError
-from edge.runner import CameraRunner
+from edge.publish.notify import Notifier
+from edge.publish.webhooks import WebhookDeliverer
+from edge.runner import CameraRunner, zones_of
 from edge.store import Store
 from edge.types import CameraStatus
 
 log = logging.getLogger(__name__)
+_WEBHOOK_GRACE_S = 2.0  # what is not sent by then waits in the outbox for the next start
 
 
 class Cameras:
@@ -49,15 +52,22 @@ def serve(site: SiteConfig, host: str | None = None, port: int | None = None) ->
     _check_port(host, port)
     store = Store(site.store.path, bin_seconds=site.store.bin_seconds)
     runners: list[CameraRunner] = []
+    deliverer: WebhookDeliverer | None = None
     try:
         for cam in site.cameras:
-            runners.append(CameraRunner(cam, store, flush_seconds=site.store.flush_seconds))
+            notify = Notifier(site.site, site.webhooks, zone_webhooks(site.webhooks, zones_of(cam)))
+            runners.append(CameraRunner(cam, store, flush_seconds=site.store.flush_seconds,
+                                        notify=notify))
+        if site.webhooks:  # also sends what a previous run left in the outbox
+            deliverer = WebhookDeliverer(store, site.webhooks)
         app = create_app(store, Cameras(runners), site.api.tokens, title=f"edge · {site.site}")
         server = uvicorn.Server(uvicorn.Config(
             app, host=host, port=port,
             log_level="warning", access_log=False))
         for r in runners:
             r.start()
+        if deliverer is not None:
+            deliverer.start()
         log.info("site %s: %d camera(s), API on http://%s:%d", site.site, len(runners),
                  server.config.host, server.config.port)
         try:
@@ -67,6 +77,8 @@ def serve(site: SiteConfig, host: str | None = None, port: int | None = None) ->
     finally:
         for r in reversed(runners):  # stopped in reverse order, each flushing what it counted
             r.stop()
+        if deliverer is not None:  # after the cameras' last flush: a short grace to send it
+            deliverer.stop(grace_s=_WEBHOOK_GRACE_S)
         store.close()
     return 0
 
