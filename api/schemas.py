@@ -49,6 +49,8 @@ class Health(_Model):
     status: Literal["ok"] = "ok"
     version: str
     cameras: CameraStates
+    webhook_backlog: int = Field(0, ge=0, description=(
+        "alert notifications not yet acknowledged by their receivers (they are retried)"))
 
 
 # -- /v1/cameras -------------------------------------------------------------------------------
@@ -67,21 +69,16 @@ class CameraOut(_Model):
     error: str | None = Field(None, description="Last error, one line, if any.")
 
 
-# -- time-range queries (counts, parking occupancy) --------------------------------------------
+# -- time-range queries (counts, parking occupancy, alerts) ------------------------------------
 
 
-class RangeQuery(_Model):
-    """``from``/``to``/``interval`` of a series query. Times are ISO 8601; without a zone they
-    are read as UTC."""
+class _TimeSpan(_Model):
+    """``from``/``to`` of a query: ISO 8601 (read as UTC without a zone) or Unix seconds."""
 
     model_config = ConfigDict(extra="forbid")  # only the documented names, so "from_" is refused
 
-    from_: datetime | None = Field(None, alias="from",
-                                   description="Start (rounded down to the interval). "
-                                               "Default: one hour before `to`.")
-    to: datetime | None = Field(None, description="End, exclusive (rounded up to the interval). "
-                                                  "Default: now.")
-    interval: Interval = Field("1m", description="Bucket length.")
+    from_: datetime | None = Field(None, alias="from")
+    to: datetime | None = None
 
     @field_validator("from_", "to")
     @classmethod
@@ -89,11 +86,23 @@ class RangeQuery(_Model):
         return None if value is None else as_utc(value)
 
     @model_validator(mode="after")
-    def _ordered(self) -> RangeQuery:
+    def _ordered(self) -> _TimeSpan:
         if self.from_ is not None and self.to is not None and not self.from_ < self.to:
             raise ValueError(f"'from' ({self.from_.isoformat()}) must be before "
                              f"'to' ({self.to.isoformat()})")
         return self
+
+
+class RangeQuery(_TimeSpan):
+    """``from``/``to``/``interval`` of a series query. Times are ISO 8601; without a zone they
+    are read as UTC."""
+
+    from_: datetime | None = Field(None, alias="from",
+                                   description="Start (rounded down to the interval). "
+                                               "Default: one hour before `to`.")
+    to: datetime | None = Field(None, description="End, exclusive (rounded up to the interval). "
+                                                  "Default: now.")
+    interval: Interval = Field("1m", description="Bucket length.")
 
     @property
     def interval_s(self) -> int:
@@ -216,3 +225,51 @@ class OccupancyOut(_Model):
     buckets: list[OccupancyBucket]
     stays: dict[str, int] = Field(
         description="Stays that ended in the range, per duration band (e.g. `15-60min`).")
+
+
+# -- /v1/alerts, /v1/dropoff-zones -------------------------------------------------------------
+
+AlertStatus = Literal["open", "cleared"]
+MAX_ALERTS = 1000
+
+
+class AlertsQuery(_TimeSpan):
+    """Query of ``GET /v1/alerts``."""
+
+    camera: str | None = Field(None, description="Only this camera.")
+    zone: str | None = Field(None, description="Only drop-off zones with this id.")
+    status: AlertStatus | None = Field(None, description="`open` (not cleared yet) or `cleared`.")
+    from_: datetime | None = Field(None, alias="from", description=(
+        "Only alerts still open at or after this time (ISO 8601, UTC without a zone, or Unix "
+        "seconds). Default: no lower bound."))
+    to: datetime | None = Field(None, description=(
+        "Only alerts raised before this time. Default: no upper bound."))
+    limit: int = Field(100, ge=1, le=MAX_ALERTS, description="At most this many alerts, "
+                                                             "newest first.")
+
+
+class AlertOut(_Model):
+    """A bulky-waste alert of a drop-off zone. Webhook bodies carry the same object under
+    `alert`. Never an image, a box or anything about a person."""
+
+    id: str = Field(description="Alert id (names the alert, not an object or a person).")
+    camera: str = Field(description="Camera that watches the zone.")
+    zone: str = Field(description="Drop-off zone id from the zones file.")
+    status: AlertStatus = Field(description="`open` until the zone looks as before again.")
+    first_seen: datetime = Field(description="When the object was first seen in the zone (UTC).")
+    raised_at: datetime = Field(description="When it had stayed long enough to be an alert "
+                                            "(the zone's `dwell_s` later; UTC).")
+    cleared_at: datetime | None = Field(description="When the zone was clear again (UTC); null "
+                                                    "while the alert is open.")
+    size: float = Field(ge=0, le=1, description="Approximate size: the object's share of the "
+                                                "zone's area (0..1).")
+    class_: str = Field(alias="class", description="Class guess (a COCO class such as `couch` or "
+                                                   "`refrigerator`) or `unknown_object`.")
+
+
+class DropoffZoneOut(_Model):
+    """A drop-off zone watched for bulky waste. Its outline stays on the device."""
+
+    camera: str = Field(description="Camera that watches the zone.")
+    zone: str = Field(description="Zone id from the zones file.")
+    dwell_s: float = Field(gt=0, description="Seconds an object must stay before an alert.")

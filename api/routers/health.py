@@ -6,7 +6,7 @@ from collections import Counter
 
 from fastapi import APIRouter
 
-from api.deps import CamerasDep
+from api.deps import CamerasDep, StoreDep
 from api.schemas import CameraStates, Health
 from edge import __version__
 
@@ -14,8 +14,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Service liveness and camera states")
-def health(cameras: CamerasDep) -> Health:
+def health(cameras: CamerasDep, store: StoreDep) -> Health:
     states = Counter(s.state for s in cameras.statuses())
     return Health(version=__version__, cameras=CameraStates(
         starting=states["starting"], running=states["running"],
-        reconnecting=states["reconnecting"], stopped=states["stopped"]))
+        reconnecting=states["reconnecting"], stopped=states["stopped"]),
+        webhook_backlog=sum(store.outbox_backlog().values()))

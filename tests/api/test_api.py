@@ -62,6 +62,16 @@ def test_health_needs_no_token_and_counts_states(client):
     body = r.json()
     assert body["status"] == "ok" and body["version"]
     assert body["cameras"] == {"starting": 0, "running": 2, "reconnecting": 1, "stopped": 1}
+    assert body["webhook_backlog"] == 0
+
+
+def test_health_reports_the_webhook_backlog(client, store):
+    from edge.store import Batch, Notification
+    store.commit(Batch(notifications=[Notification("ops", "a:raised", "{}"),
+                                      Notification("ops", "a:cleared", "{}")]))
+    assert client.get("/v1/health").json()["webhook_backlog"] == 2
+    store.delivered(store.due_notifications(now=1e12)[0].seq, now=1.0)
+    assert client.get("/v1/health").json()["webhook_backlog"] == 1
 
 
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
