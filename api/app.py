@@ -11,8 +11,11 @@ Auth: every ``/v1`` endpoint except ``/v1/health`` needs ``Authorization: Bearer
 ...     def statuses(self): return []
 >>> app = create_app(Store(":memory:"), NoCameras(), ["s3cret-token"])
 >>> for path in sorted(app.openapi()["paths"]): print(path)
+/v1/alerts
+/v1/alerts/{id}
 /v1/cameras
 /v1/counts
+/v1/dropoff-zones
 /v1/health
 /v1/parking/lots
 /v1/parking/lots/{lot}/spaces
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from fastapi import Depends, FastAPI
 
 from api.deps import CameraStatusProvider, attach_services, require_token
+from api.routers import alerts as alerts_router
 from api.routers import cameras as cameras_router
 from api.routers import counts as counts_router
 from api.routers import health as health_router
@@ -45,8 +49,8 @@ def create_app(store: Store, cameras: CameraStatusProvider, tokens: Sequence[str
     app = FastAPI(
         title=title, version=__version__,
         description="Anonymous aggregates from edge video analytics: counts, coverage, parking "
-                    "occupancy, camera health. No image, box, track or position ever leaves "
-                    "the device.",
+                    "occupancy, bulky-waste alerts, camera health. No image, box, track or "
+                    "position ever leaves the device.",
     )
     attach_services(app, store, cameras, tokens)
 
@@ -55,4 +59,5 @@ def create_app(store: Store, cameras: CameraStatusProvider, tokens: Sequence[str
     app.include_router(cameras_router.router, prefix="/v1", dependencies=authed)
     app.include_router(counts_router.router, prefix="/v1", dependencies=authed)
     app.include_router(parking_router.router, prefix="/v1", dependencies=authed)
+    app.include_router(alerts_router.router, prefix="/v1", dependencies=authed)
     return app

@@ -25,6 +25,7 @@ from edge.store import Store
 
 _NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
 _LINE = re.compile(rf"^([A-Za-z0-9_.:-]+):{_NUM},{_NUM},{_NUM},{_NUM}$")
+_DROPOFF = re.compile(rf"^([A-Za-z0-9_.-]+):({_NUM}(?:,{_NUM})*)$")
 
 
 def parse_line_arg(text: str) -> LineConfig:
@@ -39,6 +40,39 @@ def parse_line_arg(text: str) -> LineConfig:
     except ValidationError as exc:
         raise EdgeError(f"malformed --line {text!r}: "
                         f"{exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+
+
+def parse_dropoff_arg(text: str, dwell_s: float | None) -> dict:
+    """``ID:x1,y1,x2,y2,x3,y3[,...]`` -> a drop-off zone (as config data). EdgeError names the
+    offending text."""
+    m = _DROPOFF.match(text)
+    nums = [float(v) for v in m.group(2).split(",")] if m else []
+    if not m or len(nums) < 6 or len(nums) % 2:
+        raise EdgeError(f"malformed --dropoff {text!r}: expected ID:x1,y1,x2,y2,x3,y3[,...] "
+                        "(at least 3 points, e.g. bins:100,400,260,400,260,520)")
+    zone: dict = {"id": m.group(1), "polygon": list(zip(nums[::2], nums[1::2], strict=True))}
+    if dwell_s is not None:
+        zone["dwell_s"] = dwell_s
+    return zone
+
+
+def add_dropoffs(zones: ZonesConfig, args: Sequence[str], dwell_s: float | None) -> ZonesConfig:
+    """``zones`` plus the ``--dropoff`` zones; ``--dwell`` applies to every drop-off zone."""
+    if not args and dwell_s is None:
+        return zones
+    dumping = zones.dumping.model_dump() if zones.dumping is not None else {"zones": []}
+    if dwell_s is not None:
+        dumping["zones"] = [{**z, "dwell_s": dwell_s} for z in dumping["zones"]]
+    dumping["zones"] += [parse_dropoff_arg(t, dwell_s) for t in args]
+    if not dumping["zones"]:
+        raise EdgeError("--dwell needs a drop-off zone (--dropoff, or a zones file with one)")
+    try:
+        return ZonesConfig.model_validate({**zones.model_dump(), "dumping": dumping})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise EdgeError(f"--dropoff: {field}: {err['msg'].removeprefix('Value error, ')}") \
+            from None
 
 
 def add_spaces(zones: ZonesConfig, paths: Sequence[str]) -> ZonesConfig:
@@ -57,9 +91,10 @@ def add_spaces(zones: ZonesConfig, paths: Sequence[str]) -> ZonesConfig:
 
 
 def build_camera(video: str, lines: list[str], zones_path: str | None, model: str | None,
-                 threads: int | None = None, spaces: Sequence[str] = ()) -> CameraConfig:
-    """The camera ``edge analyze`` runs: zones from the file, then ``--line`` and ``--spaces``
-    additions."""
+                 threads: int | None = None, spaces: Sequence[str] = (),
+                 dropoffs: Sequence[str] = (), dwell_s: float | None = None) -> CameraConfig:
+    """The camera ``edge analyze`` runs: zones from the file, then ``--line``, ``--spaces`` and
+    ``--dropoff`` additions."""
     if not Path(video).is_file():
         kind = "image" if Path(video).suffix.lower() in IMAGE_SUFFIXES else "video"
         raise EdgeError(f"{kind} file not found: {video}")
@@ -72,6 +107,7 @@ def build_camera(video: str, lines: list[str], zones_path: str | None, model: st
     except ValidationError as exc:
         raise EdgeError(f"--line: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     zones = add_spaces(zones, spaces)
+    zones = add_dropoffs(zones, dropoffs, dwell_s)
     detector: OnnxDetectorSettings | MotionDetectorSettings
     if model == "motion":
         detector = zones.motion or MotionDetectorSettings()
@@ -101,6 +137,8 @@ def analyze(cam: CameraConfig, store_path: str | None = None, still_seconds: flo
     }
     if runner.parking is not None:
         result["parking"] = parking_summary(runner.parking.states())
+    if runner.dumping is not None:
+        result["alerts"] = runner.dumping.alerts()
     return result
 
 

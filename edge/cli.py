@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--still-seconds", type=float, default=3.0, metavar="N",
                     help="an image is analysed as a static clip of N seconds (default 3) at the "
                          "parking analysis rate")
+    an.add_argument("--dropoff", action="append", default=[], metavar="ID:x1,y1,x2,y2,x3,y3,...",
+                    help="a drop-off zone watched for bulky waste (repeatable; adds to the "
+                         "zones of --zones)")
+    an.add_argument("--dwell", type=float, metavar="SECONDS",
+                    help="seconds an object must stay in a --dropoff zone before an alert "
+                         "(default 60)")
     an.add_argument("--model", help="manifest name, path to an .onnx file, or 'motion'")
     an.add_argument("--threads", type=int, help="onnxruntime threads (default 2)")
     an.add_argument("--json", dest="json_out", metavar="OUT", help="write the result here")
@@ -70,7 +76,10 @@ def _analyze(args: argparse.Namespace) -> int:
     if not (0 < args.still_seconds < float("inf")):
         raise EdgeError(f"--still-seconds must be a positive number of seconds, "
                         f"got {args.still_seconds:g}")
-    cam = build_camera(args.video, args.line, args.zones, args.model, args.threads, args.spaces)
+    if args.dwell is not None and not (1 <= args.dwell < float("inf")):
+        raise EdgeError(f"--dwell must be at least 1 second, got {args.dwell:g}")
+    cam = build_camera(args.video, args.line, args.zones, args.model, args.threads, args.spaces,
+                       args.dropoff, args.dwell)
     result = analyze(cam, still_seconds=args.still_seconds)
     text = json.dumps(result, indent=2)
     if args.json_out:

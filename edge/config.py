@@ -9,12 +9,14 @@ back as one ``file:line: field: problem`` line.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from edge.analytics.dumping.config import DumpingConfig
 from edge.analytics.lines import LineConfig
 from edge.analytics.parking.config import LotConfig, ParkingConfig
 from edge.analytics.parking.importers import load_spaces
@@ -56,6 +58,8 @@ class ZonesConfig(_Strict):
         None, description="size bounds for `--model motion` on this view (pixels depend on it)")
     parking: ParkingConfig | None = Field(
         None, description="parking spaces watched from this view (needs an ONNX detector)")
+    dumping: DumpingConfig | None = Field(
+        None, description="drop-off zones watched for bulky waste left there")
 
     @field_validator("lines", "masks")
     @classmethod
@@ -79,13 +83,24 @@ class ZonesConfig(_Strict):
                 raise ValueError(problem)
         return v
 
+    @field_validator("dumping")
+    @classmethod
+    def _dropoffs_inside(cls, v: DumpingConfig | None, info) -> DumpingConfig | None:  # noqa: ANN001
+        size = info.data.get("frame_size")
+        if v is not None and size is not None:
+            problem = first_outside(v.points(), *size)
+            if problem:
+                raise ValueError(problem)
+        return v
+
     def outside(self, width: int, height: int) -> str | None:
         """A message for the first point outside a width x height frame, else None."""
         return first_outside(itertools.chain(
             ((f"line {ln.id!r} {name}", x, y)
              for ln in self.lines for name, (x, y) in (("p1", ln.p1), ("p2", ln.p2))),
             ((f"mask {m.id!r} point", x, y) for m in self.masks for x, y in m.polygon),
-            parking_points(self.lots())), width, height)
+            parking_points(self.lots()),
+            self.dumping.points() if self.dumping is not None else ()), width, height)
 
     def lots(self) -> list[LotConfig]:
         """The parking lots of this view (none without parking)."""
@@ -132,6 +147,27 @@ class ApiConfig(_Strict):
         return v
 
 
+class WebhookConfig(_Strict):
+    """A receiver of alert notifications (POST, JSON body signed with HMAC-SHA256)."""
+
+    id: str = Field(pattern=_ID, max_length=64)
+    url: str = Field(pattern=r"^https?://", description="http(s) URL the alerts are POSTed to")
+    secret_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description=(
+        "name of the environment variable holding the signing secret (kept out of the file)"))
+    events: list[Literal["raised", "cleared"]] = Field(["raised", "cleared"], min_length=1)
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    max_backoff_s: float = Field(300.0, ge=1, le=86400, description=(
+        "longest wait between two delivery attempts (the wait doubles from 1 s)"))
+
+    def secret(self) -> bytes:
+        """The signing secret; EdgeError naming the variable when it is unset or short."""
+        value = os.environ.get(self.secret_env, "")
+        if len(value) < 16:
+            raise EdgeError(f"webhook {self.id!r}: environment variable {self.secret_env} must "
+                            f"hold the signing secret (at least 16 characters)")
+        return value.encode()
+
+
 class StoreConfig(_Strict):
     path: str = "var/edge.db"
     bin_seconds: int = Field(60, ge=1, le=3600)
@@ -143,6 +179,14 @@ class SiteConfig(_Strict):
     api: ApiConfig
     store: StoreConfig = Field(default_factory=StoreConfig)
     cameras: list[CameraConfig] = Field(min_length=1)
+    webhooks: list[WebhookConfig] = Field(default_factory=list, description=(
+        "where drop-off alerts are sent; a zone's `webhooks` picks among them"))
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhooks(cls, v: list[WebhookConfig]) -> list[WebhookConfig]:
+        _unique([w.id for w in v], "webhook")
+        return v
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> SiteConfig:
@@ -246,4 +290,37 @@ def load_site(path: str | Path) -> SiteConfig:
         i, problem = clash
         raise EdgeError(f"{where(path, lines, ('cameras', i, 'zones'))}: cameras.{i}.zones: "
                         f"{problem}")
+    unknown = unknown_webhook(site)
+    if unknown:
+        i, problem = unknown
+        raise EdgeError(f"{where(path, lines, ('cameras', i, 'zones'))}: cameras.{i}.zones: "
+                        f"{problem}")
+    for i, hook in enumerate(site.webhooks):
+        try:
+            hook.secret()
+        except EdgeError as exc:
+            raise EdgeError(f"{where(path, lines, ('webhooks', i))}: webhooks.{i}: {exc}") \
+                from None
     return site
+
+
+def unknown_webhook(site: SiteConfig) -> tuple[int, str] | None:
+    """(camera index, message) for the first drop-off zone naming a webhook the site lacks."""
+    known = {w.id for w in site.webhooks}
+    for i, cam in enumerate(site.cameras):
+        dumping = cam.zones.dumping if isinstance(cam.zones, ZonesConfig) else None
+        for zone in dumping.zones if dumping is not None else ():
+            missing = sorted(set(zone.webhooks or ()) - known)
+            if missing:
+                return i, (f"drop-off zone {zone.id!r} names webhook {missing[0]!r}, which the "
+                           "site's webhooks section does not define")
+    return None
+
+
+def zone_webhooks(site_hooks: list[WebhookConfig], zones: ZonesConfig) -> dict[str, list[str]]:
+    """``{zone: [webhook id, ...]}``: who hears of each drop-off zone's alerts."""
+    dumping = zones.dumping
+    if dumping is None:
+        return {}
+    every = [w.id for w in site_hooks]
+    return {z.id: every if z.webhooks is None else list(z.webhooks) for z in dumping.zones}

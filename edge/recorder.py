@@ -26,12 +26,22 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from edge.analytics.base import Event, LineCrossing, LotOccupancy, SpaceChange, StayEnded
+from edge.analytics.base import (
+    DumpingAlert,
+    Event,
+    LineCrossing,
+    LotOccupancy,
+    SpaceChange,
+    StayEnded,
+)
+from edge.publish.payload import record_of
 from edge.store import (
+    AlertRecord,
     Batch,
     Checkpoint,
     CountKey,
     LotKey,
+    Notification,
     OccupancyBin,
     OccupancyKey,
     SpaceChangeRecord,
@@ -49,7 +59,8 @@ class Recorder:
 
     def __init__(self, store: Store, camera: str, source: str, epoch_base: float, *,
                  bin_seconds: int | None = None, flush_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 notify: Callable[[DumpingAlert], list[Notification]] | None = None) -> None:
         bin_seconds = store.bin_seconds if bin_seconds is None else bin_seconds
         if bin_seconds != store.bin_seconds:
             raise ValueError(f"recorder bins ({bin_seconds} s) differ from the store's "
@@ -70,12 +81,17 @@ class Recorder:
         self._stays: Counter[StayKey] = Counter()
         self._changes: list[SpaceChangeRecord] = []
         self._lot_seen: dict[LotKey, float] = {}
+        self._alerts: list[AlertRecord] = []
+        self._notes: list[Notification] = []
+        self._notify = notify
+        self._urgent = False  # an alert is flushed at once: its webhook must not wait
         # One handler per event type; each use case adds its own (and its Batch fields).
         self._handlers: dict[type[Event], Callable[[Event], None]] = {
             LineCrossing: self._on_crossing,  # type: ignore[dict-item]
             SpaceChange: self._on_space_change,  # type: ignore[dict-item]
             LotOccupancy: self._on_lot_occupancy,  # type: ignore[dict-item]
             StayEnded: self._on_stay_ended,  # type: ignore[dict-item]
+            DumpingAlert: self._on_alert,  # type: ignore[dict-item]
         }
 
     def bin_of(self, wall_ts: float) -> int:
@@ -111,6 +127,12 @@ class Recorder:
     def _on_stay_ended(self, event: StayEnded) -> None:
         self._stays[(self.camera, event.lot, event.band, self.bin_of(event.wall_ts))] += 1
 
+    def _on_alert(self, event: DumpingAlert) -> None:
+        self._alerts.append(record_of(event))
+        if self._notify is not None:
+            self._notes.extend(self._notify(event))
+        self._urgent = True
+
     def covered(self, wall_ts: float, seconds: float) -> None:
         """Record that ``[wall_ts, wall_ts + seconds)`` was analysed, split at bin boundaries."""
         if seconds < 0:
@@ -124,7 +146,7 @@ class Recorder:
 
     def maybe_flush(self, media_pos: float) -> bool:
         """Flush if ``flush_seconds`` have passed since the last flush; True when it did."""
-        if self._clock() - self._last_flush < self.flush_seconds:
+        if not self._urgent and self._clock() - self._last_flush < self.flush_seconds:
             return False
         self.flush(media_pos)
         return True
@@ -141,15 +163,18 @@ class Recorder:
                       coverage={(self.camera, b): s for b, s in self._coverage.items()},
                       checkpoint=checkpoint, occupancy=dict(self._occupancy),
                       stays=dict(self._stays), changes=list(self._changes),
-                      lot_seen=dict(self._lot_seen))
+                      lot_seen=dict(self._lot_seen), alerts=list(self._alerts),
+                      notifications=list(self._notes))
         self.store.commit(batch)
         for buffer in (self._counts, self._coverage, self._occupancy, self._stays,
-                       self._changes, self._lot_seen):
+                       self._changes, self._lot_seen, self._alerts, self._notes):
             buffer.clear()
         self._last_flush = self._clock()
+        self._urgent = False
 
     @property
     def pending(self) -> int:
-        """Number of buffered cells: counts, occupancy bins, stays, space changes (for tests
-        and diagnostics)."""
-        return len(self._counts) + len(self._occupancy) + len(self._stays) + len(self._changes)
+        """Number of buffered cells: counts, occupancy bins, stays, space changes, alerts (for
+        tests and diagnostics)."""
+        return len(self._counts) + len(self._occupancy) + len(self._stays) + \
+            len(self._changes) + len(self._alerts)

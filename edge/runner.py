@@ -10,7 +10,12 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 
+from edge.analytics.base import DumpingAlert
+from edge.analytics.dumping.analytic import DumpingAnalytic
+from edge.analytics.dumping.classify import classifier_for
+from edge.analytics.dumping.config import DumpingConfig
 from edge.analytics.lines import LineCounter
 from edge.analytics.parking.analytic import ParkingAnalytic
 from edge.analytics.parking.config import ParkingConfig
@@ -30,7 +35,7 @@ from edge.sources import (
     probe_file,
     read_image,
 )
-from edge.store import Store
+from edge.store import Notification, Store
 from edge.tracking import ByteTracker, TrackerSettings
 from edge.types import CameraStatus, Frame
 
@@ -77,7 +82,8 @@ class CameraRunner:
 
     def __init__(self, cam: CameraConfig, store: Store, *, flush_seconds: float = 2.0,
                  resume: bool = True, detector: Detector | None = None,
-                 still_seconds: float = 3.0) -> None:
+                 still_seconds: float = 3.0,
+                 notify: Callable[[DumpingAlert], list[Notification]] | None = None) -> None:
         self.cam = cam
         zones = zones_of(cam)
         self.spec = source_of(cam)
@@ -103,12 +109,14 @@ class CameraRunner:
         self.pipeline = CameraPipeline(cam.id, self.detector, ByteTracker(self._tracker_settings()),
                                        [LineCounter(cam.id, zones.lines)], zones.masks)
         self.parking: ParkingAnalytic | None = None
+        self.dumping: DumpingAnalytic | None = None
         self.problem: str | None = None  # a configuration problem found once running (live)
-        if zones.parking is not None and size is not None:
-            self._start_parking(zones.parking, size)
         self.store = store
         store.register_lines(cam.id, [ln.id for ln in zones.lines])
         self._register_lots(zones)
+        self._register_dropoffs(zones)
+        if size is not None:
+            self._start_frame_analytics(zones, size)
         key = self.spec.redacted()
         ckpt = store.checkpoint(cam.id) if resume and self.spec.kind == "file" else None
         resumed = ckpt is not None and ckpt.source == key
@@ -125,7 +133,8 @@ class CameraRunner:
                                       analysis_fps=cam.analysis_fps)
         if self.spec.kind == "file":
             self.pipeline.after_detect.append(self.source.gate())
-        self.recorder = Recorder(store, cam.id, key, epoch_base, flush_seconds=flush_seconds)
+        self.recorder = Recorder(store, cam.id, key, epoch_base, flush_seconds=flush_seconds,
+                                 notify=notify)
         self.frames = 0
         self.errors = 0
         self._stop = threading.Event()
@@ -136,6 +145,36 @@ class CameraRunner:
         tiles of the frame, whose size it needs."""
         self.parking = ParkingAnalytic(self.cam.id, cfg, self.detector, size)
         self.pipeline.analytics.append(self.parking)
+
+    def _start_frame_analytics(self, zones: ZonesConfig, size: tuple[int, int]) -> None:
+        """The analytics that need the frame size: parking, then drop-off zones."""
+        if zones.parking is not None:
+            self._start_parking(zones.parking, size)
+        if zones.dumping is not None:
+            self._start_dumping(zones.dumping, size)
+
+    def _start_dumping(self, cfg: DumpingConfig, size: tuple[int, int]) -> None:
+        """Add the drop-off analytic (it crops its zones, so it needs the frame size), with the
+        alerts a previous run left open."""
+        self.dumping = DumpingAnalytic(self.cam.id, cfg, size, classifier_for(self.detector))
+        self.dumping.restore(self._open_alerts)
+        self.pipeline.analytics.append(self.dumping)
+
+    def _register_dropoffs(self, zones: ZonesConfig) -> None:
+        self._open_alerts = []
+        if zones.dumping is not None:
+            self.store.register_dropoffs(self.cam.id,
+                                         {z.id: z.dwell_s for z in zones.dumping.zones})
+            self._open_alerts = self.store.alerts(camera=self.cam.id, status="open")
+
+    def _start_live_dumping(self, cfg: DumpingConfig, frame: Frame) -> None:
+        size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
+        problem = first_outside(cfg.points(), *size)
+        if not problem:
+            self._start_dumping(cfg, size)
+            return
+        self.problem = f"drop-off alerts disabled: {problem}"
+        log.error("camera %s: %s", self.cam.id, self.problem)
 
     def _start_live_parking(self, cfg: ParkingConfig, frame: Frame) -> None:
         """A live camera's frame size is known from its first frame: check the spaces against
@@ -201,6 +240,7 @@ class CameraRunner:
         media_pos = self.start_at
         # A live camera's parking starts on its first frame (see _start_live_parking).
         live_parking = None if self.parking is not None else zones_of(self.cam).parking
+        live_dumping = None if self.dumping is not None else zones_of(self.cam).dumping
         try:
             while not self._stop.is_set():
                 frame = self.source.read(timeout=0.5)
@@ -212,6 +252,9 @@ class CameraRunner:
                 if live_parking is not None:
                     self._start_live_parking(live_parking, frame)
                     live_parking = None
+                if live_dumping is not None:
+                    self._start_live_dumping(live_dumping, frame)
+                    live_dumping = None
                 self._analyse(frame)
                 if prev is not None and 0 < frame.media_ts - prev.media_ts <= _MAX_COVERED_GAP_S:
                     self.recorder.covered(prev.wall_ts, frame.media_ts - prev.media_ts)

@@ -36,7 +36,7 @@ import numpy as np
 from edge.classes import CLASSES
 from edge.errors import EdgeError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DIRECTIONS: tuple[str, str] = ("in", "out")
 SPACE_STATES: tuple[str, str, str] = ("occupied", "free", "unknown")
 DEFAULT_UNKNOWN_AFTER_S = 60.0
@@ -130,8 +130,45 @@ CREATE TABLE stays(
 ) WITHOUT ROWID;
 """
 
+# Version 3: drop-off alerts and the webhook outbox. An alert row holds no image, box or person
+# data. The outbox keeps each notification's body until the receiver acknowledges it; it is
+# signed when sent, so the secret is never stored.
+_SCHEMA_V3 = """
+CREATE TABLE dropoff_zones(
+    camera TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    dwell_s REAL NOT NULL CHECK (dwell_s > 0),
+    PRIMARY KEY (camera, zone)
+) WITHOUT ROWID;
+CREATE TABLE alerts(
+    id TEXT PRIMARY KEY,
+    camera TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    raised_at REAL NOT NULL,
+    cleared_at REAL,
+    size REAL NOT NULL CHECK (size >= 0 AND size <= 1),
+    class TEXT NOT NULL
+);
+CREATE INDEX alerts_by_time ON alerts(raised_at);
+CREATE TABLE outbox(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    delivered_at REAL,
+    last_error TEXT,
+    UNIQUE (webhook, key)
+);
+CREATE INDEX outbox_due ON outbox(delivered_at, next_at);
+"""
+
 # What brings a file from version k-1 to version k.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+ALERT_STATUSES: tuple[str, str] = ("open", "cleared")
 
 CountKey = tuple[str, str, str, str, int]  # camera, line, class, direction, bin_start
 CoverageKey = tuple[str, int]  # camera, bin_start
@@ -191,6 +228,36 @@ class SpaceChangeRecord:
     ts: float
 
 
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """A drop-off alert as stored and served: no image, box or person data."""
+
+    id: str
+    camera: str
+    zone: str
+    first_seen: float
+    raised_at: float
+    cleared_at: float | None
+    size: float
+    cls: str
+
+    @property
+    def status(self) -> str:
+        return "open" if self.cleared_at is None else "cleared"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A webhook body waiting in the outbox. ``key`` is the idempotency key the receiver sees
+    (the same on every retry); ``seq`` its row, once stored."""
+
+    webhook: str
+    key: str
+    body: str
+    attempts: int = 0
+    seq: int | None = None
+
+
 @dataclass(slots=True)
 class Batch:
     """Deltas written in one transaction: counts to add, analysed seconds to add, parking
@@ -204,10 +271,13 @@ class Batch:
     stays: dict[StayKey, int] = field(default_factory=dict)
     changes: list[SpaceChangeRecord] = field(default_factory=list)
     lot_seen: dict[LotKey, float] = field(default_factory=dict)
+    alerts: list[AlertRecord] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (self.counts or self.coverage or self.occupancy or self.stays or self.changes
-                    or self.lot_seen) and self.checkpoint is None
+                    or self.lot_seen or self.alerts or self.notifications) \
+            and self.checkpoint is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +486,8 @@ class Store:
                 [(cam, b, s, self.bin_seconds, self.bin_seconds) for cam, b, s in coverage])
             if lots:
                 self._write_parking(sorted(lots), occupancy, stays, changes, batch.lot_seen)
+            if batch.alerts or batch.notifications:
+                self._write_alerts(batch.alerts, batch.notifications)
             if cp is not None:
                 self._db.execute(
                     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
@@ -449,6 +521,20 @@ class Store:
         self._db.executemany(
             "INSERT INTO stays VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
             stays)
+
+    def _write_alerts(self, alerts: list[AlertRecord], notes: list[Notification]) -> None:
+        """The alert part of :meth:`commit`: alerts (in order; a re-analysed alert keeps its
+        first raise) and their notifications (a re-queued key is ignored)."""
+        self._db.executemany(
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "cleared_at = coalesce(excluded.cleared_at, cleared_at), size = excluded.size, "
+            "class = excluded.class",
+            [(a.id, a.camera, a.zone, a.first_seen, a.raised_at, a.cleared_at,
+              min(max(float(a.size), 0.0), 1.0), a.cls) for a in alerts])
+        now = time.time()
+        self._db.executemany(
+            "INSERT OR IGNORE INTO outbox(webhook, key, body, created_at, next_at) "
+            "VALUES (?, ?, ?, ?, ?)", [(n.webhook, n.key, n.body, now, now) for n in notes])
 
     def _count_row(self, key: CountKey, n: int) -> tuple[str, str, str, str, int, int]:
         camera, line, cls, direction, bin_start = key
@@ -629,6 +715,94 @@ class Store:
         return OccupancySeries(camera, lot, size, buckets, stays)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def register_dropoffs(self, camera: str, zones: Mapping[str, float]) -> None:
+        """Declare a camera's drop-off zones as ``{zone: dwell_s}``; the ones it no longer has
+        are dropped (their alerts are kept)."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM dropoff_zones WHERE camera = ?", (camera,))
+            self._db.executemany("INSERT INTO dropoff_zones VALUES (?, ?, ?)",
+                                 [(camera, z, float(d)) for z, d in zones.items()])
+
+    def dropoff_zones(self, camera: str | None = None) -> list[tuple[str, str, float]]:
+        """``(camera, zone, dwell_s)`` of every declared drop-off zone."""
+        where, args = _filters(camera, None)
+        with self._lock:
+            return [(c, z, float(d)) for c, z, d in self._db.execute(
+                f"SELECT camera, zone, dwell_s FROM dropoff_zones WHERE 1 {where} "
+                "ORDER BY camera, zone", args)]
+
+    def alerts(self, *, camera: str | None = None, zone: str | None = None,
+               status: str | None = None, start: float | None = None, end: float | None = None,
+               limit: int = 1000) -> list[AlertRecord]:
+        """Alerts matching the filters, newest raise first. ``start``/``end`` select alerts
+        open at some time in ``[start, end)``: raised before ``end``, cleared after ``start``
+        (an alert is open over ``[raised_at, cleared_at)``)."""
+        if status is not None and status not in ALERT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(ALERT_STATUSES)}, got {status!r}")
+        clauses, args = [], []
+        for col, v in (("camera", camera), ("zone", zone)):
+            if v is not None:
+                clauses.append(f"{col} = ?")
+                args.append(v)
+        if status is not None:
+            clauses.append("cleared_at IS NULL" if status == "open" else "cleared_at IS NOT NULL")
+        if end is not None:
+            clauses.append("raised_at < ?")
+            args.append(float(end))
+        if start is not None:
+            clauses.append("(cleared_at IS NULL OR cleared_at > ?)")
+            args.append(float(start))
+        where = " AND ".join(clauses) or "1"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, camera, zone, first_seen, raised_at, cleared_at, size, class "
+                f"FROM alerts WHERE {where} ORDER BY raised_at DESC, id LIMIT ?",
+                (*args, int(limit))).fetchall()
+        return [AlertRecord(*r) for r in rows]
+
+    def alert(self, alert_id: str) -> AlertRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, camera, zone, first_seen, raised_at, cleared_at, size, class "
+                "FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else AlertRecord(*row)
+
+    # -- the webhook outbox ------------------------------------------------------------------
+
+    def due_notifications(self, now: float, limit: int = 50) -> list[Notification]:
+        """Undelivered notifications whose next attempt is due, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT webhook, key, body, attempts, seq FROM outbox "
+                "WHERE delivered_at IS NULL AND next_at <= ? ORDER BY seq LIMIT ?",
+                (float(now), int(limit))).fetchall()
+        return [Notification(*r) for r in rows]
+
+    def next_notification_at(self) -> float | None:
+        """When the earliest undelivered notification is due (None: the outbox is empty)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT min(next_at) FROM outbox WHERE delivered_at IS NULL").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def delivered(self, seq: int, now: float) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
+                             "last_error = NULL WHERE seq = ?", (float(now), int(seq)))
+
+    def retry_later(self, seq: int, next_at: float, error: str) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE outbox SET attempts = attempts + 1, next_at = ?, "
+                             "last_error = ? WHERE seq = ?",
+                             (float(next_at), error[:500], int(seq)))
+
+    def outbox_backlog(self) -> dict[str, int]:
+        """Undelivered notifications per webhook (for health and tests)."""
+        with self._lock:
+            return {w: int(n) for w, n in self._db.execute(
+                "SELECT webhook, count(*) FROM outbox WHERE delivered_at IS NULL "
+                "GROUP BY webhook ORDER BY webhook")}
 
     def _buckets(self, start: float, end: float, interval_s: int) -> tuple[int, int]:
         if int(interval_s) != interval_s or interval_s <= 0 or interval_s % self.bin_seconds:

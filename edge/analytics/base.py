@@ -62,3 +62,20 @@ class StayEnded(Event):
 
     lot: str
     band: str
+
+
+@dataclass(frozen=True, slots=True)
+class DumpingAlert(Event):
+    """A bulky-waste alert of drop-off ``zone`` was ``status`` ("raised" or "cleared") at
+    ``wall_ts``/``media_ts``. ``first_seen``/``raised_at``/``cleared_at`` are wall times;
+    ``size`` is the object's share of the zone's area; ``cls`` a COCO class guess or
+    ``unknown_object``. No image, box or person data: the id names the alert, not an object."""
+
+    alert: str
+    zone: str
+    status: str
+    first_seen: float
+    raised_at: float
+    cleared_at: float | None
+    size: float
+    cls: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.detectors.onnx_model import PRODUCT_COCO_IDS, OnnxDetector, best_product_class, grid_cells
+from edge.detectors.onnx_model import OnnxDetector, best_class, grid_cells
 
 
 def distribution_to_distance(logits: np.ndarray, bins: int) -> np.ndarray:
@@ -56,8 +56,9 @@ class GflDetector(OnnxDetector):
 
     def decode_candidates(self, outputs: list[np.ndarray]
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        scores = np.concatenate([outputs[i][0][:, PRODUCT_COCO_IDS] for i in self._score_idx])
-        rows, score, cls = best_product_class(scores, self.conf)
+        cols = self._class_index
+        scores = np.concatenate([outputs[i][0][:, cols] for i in self._score_idx])
+        rows, score, cls = best_class(scores, self.conf, self.columns.class_of_column)
         # Only candidate rows go through the softmax: usually a few dozen of thousands.
         logits = np.concatenate([outputs[i][0] for i in self._box_idx])[rows]
         dist = distribution_to_distance(logits, self._bins) * self._strides[rows]

@@ -7,8 +7,10 @@ frame pixels and the rider merge are done once here.
 
 from __future__ import annotations
 
+import copy
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -17,7 +19,7 @@ import numpy as np
 import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.classes import COCO_TO_CLASS
+from edge.classes import COCO_NAMES, COCO_TO_CLASS
 from edge.detectors.nms import nms
 from edge.detectors.preprocess import InputTransform, Preprocessor
 from edge.detectors.riders import merge_riders
@@ -30,6 +32,43 @@ Family = Literal["yolox", "gfl", "ultralytics"]
 # COCO columns the product uses, and the product class of each (person -> pedestrian, ...).
 PRODUCT_COCO_IDS: np.ndarray = np.flatnonzero(COCO_TO_CLASS >= 0)
 PRODUCT_CLASS_OF_COLUMN: np.ndarray = COCO_TO_CLASS[PRODUCT_COCO_IDS]
+_COCO_ID: dict[str, int] = {name: i for i, name in enumerate(COCO_NAMES)}
+
+
+@dataclass(frozen=True, eq=False)
+class ClassColumns:
+    """Which COCO score columns a detector reads, and the output class each one becomes.
+
+    ``coco_ids[k]`` is the k-th column read (a COCO class id) and ``class_of_column[k]`` its
+    output class index; ``riders`` merges a person riding a bicycle/motorcycle into the vehicle
+    (only meaningful for the product classes).
+    """
+
+    coco_ids: np.ndarray
+    class_of_column: np.ndarray
+    riders: bool
+
+    @classmethod
+    def of_names(cls, names: Sequence[str]) -> ClassColumns:
+        """COCO class names -> columns whose classes index into ``names``; no rider merge.
+
+        >>> c = ClassColumns.of_names(["couch", "person"])
+        >>> c.coco_ids.tolist(), c.class_of_column.tolist(), c.riders
+        ([57, 0], [0, 1], False)
+        """
+        if isinstance(names, str) or not names:
+            raise ValueError(f"expected a non-empty sequence of COCO class names, got {names!r}")
+        unknown = [n for n in names if n not in _COCO_ID]
+        if unknown:
+            raise ValueError(f"unknown COCO class {unknown[0]!r} (see edge.classes.COCO_NAMES)")
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if list(names).count(n) > 1)
+            raise ValueError(f"COCO class {dup!r} is named twice")
+        return cls(np.array([_COCO_ID[n] for n in names], np.intp),
+                   np.arange(len(names), dtype=np.int16), riders=False)
+
+
+PRODUCT_COLUMNS = ClassColumns(PRODUCT_COCO_IDS, PRODUCT_CLASS_OF_COLUMN, riders=True)
 
 
 class OnnxDetectorSettings(BaseModel):
@@ -128,17 +167,17 @@ def grid_cells(input_size: tuple[int, int], strides: tuple[int, ...]
             np.concatenate(level_strides).astype(np.float32)[:, None])
 
 
-def best_product_class(scores: np.ndarray, conf: float
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row, the best product class among ``scores`` (n, len(PRODUCT_COCO_IDS)).
+def best_class(scores: np.ndarray, conf: float, class_of_column: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the best class among ``scores`` (n, len(class_of_column)).
 
-    Returns (rows at or above ``conf``, their score, their product class). Rows are filtered
-    before the argmax so that the common case (few objects) costs one max over the table.
+    Returns (rows at or above ``conf``, their score, their class). Rows are filtered before the
+    argmax so that the common case (few objects) costs one max over the table.
     """
     top = scores.max(axis=1)
     rows = np.flatnonzero(top >= conf)
     best = scores[rows].argmax(axis=1)
-    return rows, top[rows].astype(np.float32), PRODUCT_CLASS_OF_COLUMN[best]
+    return rows, top[rows].astype(np.float32), class_of_column[best]
 
 
 def cxcywh_to_xyxy(cxcy: np.ndarray, wh: np.ndarray) -> np.ndarray:
@@ -161,15 +200,19 @@ class OnnxDetector(ABC):
 
     The constructor checks the file's input against the manifest, runs the model once (warm-up)
     and lets the family check the real output shapes, so a wrong file fails at start-up.
+    It reads the product's classes; :meth:`with_classes` gives a view on other COCO classes.
     """
 
     family: ClassVar[str]
+    # Position of COCO class 0 on the family's class axis (after box and objectness values).
+    class_offset: ClassVar[int] = 0
 
     def __init__(self, spec: ModelSpec, model: OnnxModel, conf: float = 0.3,
                  nms_iou: float = 0.5) -> None:
         model.check_input(spec.input_size)
         self.spec, self.model = spec, model
         self.conf, self.nms_iou = conf, nms_iou
+        self._use_columns(PRODUCT_COLUMNS)
         self.preprocess = Preprocessor(spec.preprocess, spec.input_size)
         self.clock = DetectClock()
         w, h = spec.input_size
@@ -197,13 +240,34 @@ class OnnxDetector(ABC):
         c.frames += 1
         return dets
 
+    def with_classes(self, names: Sequence[str], conf: float) -> OnnxDetector:
+        """A view of this detector that finds the COCO classes ``names`` instead of the product's.
+
+        The view shares the onnxruntime session and the decoding state (no second model load);
+        its detections' ``classes`` index into ``names``, riders are not merged, and it keeps its
+        own :class:`DetectClock` so that the product's timings stay the product's. Raises
+        ValueError on a name that is not in :data:`edge.classes.COCO_NAMES`.
+        """
+        if not 0.0 <= conf <= 1.0:
+            raise ValueError(f"conf {conf!r} is not between 0 and 1")
+        view = copy.copy(self)
+        view.conf, view.clock = conf, DetectClock()
+        view._use_columns(ClassColumns.of_names(names))
+        return view
+
+    def _use_columns(self, columns: ClassColumns) -> None:
+        self.columns = columns
+        # Indices into the family's class axis, computed once rather than per frame.
+        self._class_index = columns.coco_ids + self.class_offset
+
     def postprocess(self, outputs: list[np.ndarray], transform: InputTransform) -> Detections:
-        """Model outputs -> NMS'd detections in frame pixels, riders merged into their vehicle."""
+        """Model outputs -> NMS'd detections in frame pixels (product view: riders merged into
+        their vehicle)."""
         xyxy, scores, classes = self.decode_candidates(outputs)
         keep = nms(xyxy, scores, classes, self.nms_iou)
         dets = Detections(transform.to_image(xyxy[keep]), scores[keep],
                           classes[keep].astype(np.int16))
-        return merge_riders(dets)
+        return merge_riders(dets) if self.columns.riders else dets
 
     @abstractmethod
     def bind_outputs(self, shapes: list[tuple[int, ...]]) -> str | None:
@@ -215,4 +279,8 @@ class OnnxDetector(ABC):
     @abstractmethod
     def decode_candidates(self, outputs: list[np.ndarray]
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Outputs -> (xyxy in input pixels, score, product class) of rows scoring >= conf."""
+        """Outputs -> (xyxy in input pixels, score, class) of rows scoring >= conf.
+
+        Scores are read from the columns ``self._class_index`` and classed with
+        :func:`best_class` and ``self.columns.class_of_column``.
+        """

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.detectors.onnx_model import (
-    PRODUCT_COCO_IDS,
-    OnnxDetector,
-    best_product_class,
-    cxcywh_to_xyxy,
-    grid_cells,
-)
-
-_CLASS_ROWS = 4 + PRODUCT_COCO_IDS
+from edge.detectors.onnx_model import OnnxDetector, best_class, cxcywh_to_xyxy, grid_cells
 
 
 class UltralyticsDetector(OnnxDetector):
     """Columns (one per anchor): cx, cy, w, h in input pixels, then 80 class scores."""
 
     family = "ultralytics"
+    class_offset = 4
 
     def bind_outputs(self, shapes: list[tuple[int, ...]]) -> str | None:
         want = (1, 84, len(grid_cells(self.spec.input_size, self.spec.strides)[0]))
@@ -29,7 +22,8 @@ class UltralyticsDetector(OnnxDetector):
     def decode_candidates(self, outputs: list[np.ndarray]
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out = outputs[0][0]
-        # Only the product rows are read; .T is a view, so no full transpose is made.
-        rows, score, cls = best_product_class(out[_CLASS_ROWS].T, self.conf)
+        # Only the wanted class rows are read; .T is a view, so no full transpose is made.
+        rows, score, cls = best_class(out[self._class_index].T, self.conf,
+                                      self.columns.class_of_column)
         box = out[:4, rows].T
         return cxcywh_to_xyxy(box[:, :2], box[:, 2:]), score, cls

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.detectors.onnx_model import (
-    PRODUCT_COCO_IDS,
-    OnnxDetector,
-    best_product_class,
-    cxcywh_to_xyxy,
-    grid_cells,
-)
-
-_CLASS_COLUMNS = 5 + PRODUCT_COCO_IDS
+from edge.detectors.onnx_model import OnnxDetector, best_class, cxcywh_to_xyxy, grid_cells
 
 
 class YoloxDetector(OnnxDetector):
@@ -22,6 +14,7 @@ class YoloxDetector(OnnxDetector):
     """
 
     family = "yolox"
+    class_offset = 5
 
     def bind_outputs(self, shapes: list[tuple[int, ...]]) -> str | None:
         self._cells, self._strides = grid_cells(self.spec.input_size, self.spec.strides)
@@ -33,8 +26,8 @@ class YoloxDetector(OnnxDetector):
     def decode_candidates(self, outputs: list[np.ndarray]
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out = outputs[0][0]
-        scores = out[:, _CLASS_COLUMNS] * out[:, 4:5]
-        rows, score, cls = best_product_class(scores, self.conf)
+        scores = out[:, self._class_index] * out[:, 4:5]
+        rows, score, cls = best_class(scores, self.conf, self.columns.class_of_column)
         sel, stride = out[rows], self._strides[rows]
         cxcy = (sel[:, :2] + self._cells[rows]) * stride
         wh = np.exp(sel[:, 2:4]) * stride
