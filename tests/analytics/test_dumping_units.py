@@ -6,6 +6,7 @@ real footage with composited objects (tests/integration/test_dumping_generated.p
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -170,3 +171,39 @@ def test_small_changes_are_not_objects() -> None:
 def test_bad_zone_polygons_are_refused(polygon: list[tuple[float, float]]) -> None:
     with pytest.raises(ValueError):
         DropoffZoneConfig(id="z", polygon=polygon)
+
+
+def test_a_shadow_falling_on_the_zone_is_light_not_an_object() -> None:
+    def shade(t: float, img: np.ndarray) -> np.ndarray:  # a cloud shadow over part of the zone
+        if t < 5:
+            return img
+        light = np.ones(img.shape[:2], np.float32)
+        light[60:150, 60:200] = 0.55
+        light = cv2.GaussianBlur(light, (0, 0), 4)[..., None]  # a shadow's edge is soft
+        return (img * light).astype(np.uint8)
+    assert run(clip(40, shade), dwell=5) == []
+
+
+def test_a_dark_object_the_size_of_that_shadow_is_still_an_object() -> None:
+    frames = clip(40, lambda t, img: with_box(img, 60, 60, 140, 90, (45, 50, 55)) if t >= 5
+                  else img)
+    assert [e.status for e in run(frames, dwell=5)] == ["raised"]
+
+
+def test_an_object_seen_piece_by_piece_is_one_object() -> None:
+    objs = ZoneObjects(dwell_s=10, clear_s=4, zone_area=1000, min_area=10)
+    left, right = np.zeros((20, 50), bool), np.zeros((20, 50), bool)
+    left[5:12, 5:15] = True
+    right[5:12, 16:30] = True  # one pixel apart: the other half, once a passer-by has gone
+    assert objs.add(left, since=0.0, t=3.0)
+    assert objs.join(right)
+    assert len(objs.objects) == 1 and objs.objects[0].region.sum() == left.sum() + right.sum()
+    far = np.zeros((20, 50), bool)
+    far[15:20, 40:50] = True
+    assert not objs.join(far)
+    # Two candidates that grow into each other become one, with the earlier start.
+    assert objs.add(far, since=1.0, t=4.0) and len(objs.objects) == 2
+    bridge = np.zeros((20, 50), bool)
+    bridge[12:15, 28:42] = True
+    assert objs.join(bridge)
+    assert len(objs.objects) == 1 and objs.objects[0].first_seen == 0.0

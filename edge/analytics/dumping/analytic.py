@@ -100,6 +100,9 @@ class DumpingAnalytic:
         for region in _regions(view.static):
             if zone.objects.join(region):
                 continue
+            if zone.model.is_relit(region):
+                zone.model.absorb(region)  # light, not an object: it becomes the reference
+                continue
             if zone.model.is_ghost(region):
                 zone.model.absorb(region)
                 gone = self._departed(zone, float(region.sum()) / zone.model.area)

@@ -30,6 +30,8 @@ _MAX_SIDE = 160  # px: a zone is analysed at this size at most; objects stay > 1
 _LEARN_TAU_S = 60.0  # the reference follows unchanged pixels with this time constant
 _GAIN_RANGE = (0.4, 2.5)  # beyond this, the exposure change is not believable: hold
 _EDGE_RATIO = 1.15  # reference edges this much stronger than now on the outline: a ghost
+_SCENE_CHANGE = 0.9  # share of the zone changed at once: the scene changed, not an object left
+_RELIT = 0.6  # gradient correlation with the reference above which a change is only light
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,10 @@ class ZoneBackground:
         self.ref[fresh] = cur[fresh]
         self.known |= fresh
         both = visible & self.known
-        gain = self._gain(cur, both)
+        # Exposure from the pixels that were background at the last look: a big object or a
+        # crowd in the zone must not pull the gain.
+        stable = both & (self.count == 0)
+        gain = self._gain(cur, stable if stable.sum() >= 0.25 * self.area else both)
         none = np.zeros_like(self.inside)
         if gain is None:
             return ZoneView(self.count >= self.static_n, none, visible, 1.0, False)
@@ -112,9 +117,9 @@ class ZoneBackground:
         changed = (dist > self.threshold) & both
         changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_OPEN,
                                    np.ones((2, 2), np.uint8)).astype(bool)
-        if changed.sum() > 0.7 * max(both.sum(), 1):
-            # Nearly all of the zone at once is a scene change (lights, a lorry parked in
-            # front), not an object left: hold the counters, learn nothing.
+        if changed.sum() > _SCENE_CHANGE * self.area:
+            # Nearly all of the zone at once is a scene change (lights, the camera knocked), not
+            # an object left: hold the counters, learn nothing.
             return ZoneView(self.count >= self.static_n, changed, visible, gain, False)
         # Occluded pixels hold; changed ones count up; the others fall fast (a passer-by).
         self.count = np.where(~both, self.count,
@@ -144,6 +149,20 @@ class ZoneBackground:
         ref = _edges(self.ref)[ring].mean()
         return bool(ref > _EDGE_RATIO * now)
 
+    def is_relit(self, region: np.ndarray) -> bool:
+        """True when the inside of ``region`` keeps the reference's texture, only lighter or
+        darker: a shadow, a light, a reflection, not an object (which hides the ground's
+        texture under its own). The outline is left out: a shadow's edge is an edge too."""
+        inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if inner.sum() < 16:
+            return False
+        a, b = _gradients(self._cur)[:, inner], _gradients(self.ref)[:, inner]
+        a, b = a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True)
+        energy = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        if energy <= 1e-6 or np.abs(b).mean() < 2.0:
+            return False  # a flat patch: no texture to tell light from an object
+        return float((a * b).sum()) / energy > _RELIT
+
     def absorb(self, region: np.ndarray) -> None:
         """Take the frame's current look as the reference over ``region`` (a ghost, or a change
         that will never be an alert)."""
@@ -151,8 +170,12 @@ class ZoneBackground:
         self.count[region] = 0
 
 
-def _edges(img: np.ndarray) -> np.ndarray:
+def _gradients(img: np.ndarray) -> np.ndarray:
+    """(2, h, w): horizontal and vertical Sobel gradients of the grey image."""
     gray = img.mean(axis=2)
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    return np.abs(gx) + np.abs(gy)
+    return np.stack([cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3),
+                     cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)])
+
+
+def _edges(img: np.ndarray) -> np.ndarray:
+    return np.abs(_gradients(img)).sum(axis=0)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 _PRESENT = 0.35       # share of the region's visible pixels still static: the object is there
 _VISIBLE = 0.3        # below this share of the region in view, the look tells nothing
 _GRACE_S = 2.0        # a candidate may vanish this long (a flicker) before it is dropped
 _JOIN = 0.2           # a new region overlapping an object this much (of itself) is part of it
+_TOUCH = np.ones((7, 7), np.uint8)  # or closer than 3 px (model pixels) to it
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: two objects are never "equal"
 class LeftObject:
     region: np.ndarray           # bool (h, w) in the zone model's pixels
     first_seen: float            # media seconds, backdated to when its pixels changed
@@ -55,14 +57,32 @@ class ZoneObjects:
         return np.logical_or.reduce([o.region for o in self.objects])
 
     def join(self, region: np.ndarray) -> bool:
-        """Add ``region`` to the object it overlaps, if any (True when it did)."""
+        """Add ``region`` to the object it overlaps or touches, if any (True when it did): an
+        object seen piece by piece between passers-by is one object."""
         area = int(region.sum())
-        host = next((o for o in self.objects if (o.region & region).sum() > _JOIN * area), None)
+        near = cv2.dilate(region.astype(np.uint8), _TOUCH).astype(bool)
+        host = next((o for o in self.objects
+                     if (o.region & region).sum() > _JOIN * area or (o.region & near).any()),
+                    None)
         if host is None:
             return False
         host.region |= region
-        host.size = float(host.region.sum()) / self.zone_area
+        self._merge_into(host)
         return True
+
+    def _merge_into(self, host: LeftObject) -> None:
+        """Objects that ``host`` now touches are the same object: one alert, the earliest start.
+        Two raised alerts are never merged (each was announced)."""
+        near = cv2.dilate(host.region.astype(np.uint8), _TOUCH).astype(bool)
+        for other in [o for o in self.objects if o is not host and (o.region & near).any()]:
+            if host.raised_at is not None and other.raised_at is not None:
+                continue
+            keep, gone = (other, host) if other.raised_at is not None else (host, other)
+            keep.region |= gone.region
+            keep.first_seen = min(keep.first_seen, gone.first_seen)
+            self.objects.remove(gone)
+            host = keep
+        host.size = float(host.region.sum()) / self.zone_area
 
     def add(self, region: np.ndarray, since: float, t: float) -> bool:
         """A new candidate (False when it is smaller than the zone's minimum object)."""
