@@ -7,6 +7,7 @@ them against ground truth); the service never sets one, so nothing per-object le
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from edge.tracking import ByteTracker
 from edge.types import Detections, Frame, Tracks
 
 Tap = Callable[[Frame, Detections, Tracks], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class CameraPipeline:
     taps: list[Tap] = field(default_factory=list)
     # Called once per frame right after inference: a file source decodes its next frame then.
     after_detect: list[Callable[[], None]] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)  # per analytic, since start
     _mask: np.ndarray | None = None
 
     def process(self, frame: Frame) -> list[Event]:
@@ -62,7 +65,15 @@ class CameraPipeline:
         t1 = time.perf_counter()
         tracks = self.tracker.update(det, frame.media_ts)
         t2 = time.perf_counter()
-        events = [ev for a in self.analytics for ev in a.update(frame, tracks)]
+        events: list[Event] = []
+        for a in self.analytics:
+            try:
+                events += a.update(frame, tracks)
+            except Exception:  # one use case failing must not lose the others' events
+                self.failures[a.name] = n = self.failures.get(a.name, 0) + 1
+                if n in (1, 10, 100) or n % 1000 == 0:
+                    log.exception("camera %s: %s failed on frame %d (%d failures so far)",
+                                  self.camera, a.name, frame.index, n)
         t3 = time.perf_counter()
         c = self.clock
         c.detect += t1 - t0

@@ -44,3 +44,23 @@ def test_a_failing_detect_still_hands_its_permit_back() -> None:
     with pytest.raises(RuntimeError):
         pipe.process(_frame(0))
     assert calls == [1]  # else a gated file source would wait forever
+
+
+def test_a_failing_analytic_does_not_lose_the_others_events() -> None:
+    from edge.analytics.base import Event
+
+    class Broken:
+        name = "broken"
+
+        def update(self, frame, tracks):  # noqa: ANN001, ANN202
+            raise ValueError("bug")
+
+    class Ticker:
+        name = "ticker"
+
+        def update(self, frame, tracks):  # noqa: ANN001, ANN202
+            return [Event("c", frame.wall_ts, frame.media_ts)]
+
+    pipe = CameraPipeline("c", _Detector(), ByteTracker(TrackerSettings()), [Broken(), Ticker()])
+    events = [ev for i in range(3) for ev in pipe.process(_frame(i))]
+    assert len(events) == 3 and pipe.failures == {"broken": 3}
