@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm import tqdm
 
 from benchmarks import camera_for, line_arg, load_clip, machine_info, split_names
+from benchmarks.dumping import scenarios
+from benchmarks.dumping.evaluate import run_clip
+from benchmarks.dumping.generate import ensure
 from benchmarks.parking import run_parking
 from benchmarks.peers import PEERS, peer_model, peer_python, run_peer
 from benchmarks.physics import Probe, run_probe
@@ -89,6 +92,29 @@ class ParkingMatrix(BaseModel):
     tile_px: int | None = Field(None, ge=32, description="override the tile size")
 
 
+class DumpingMatrix(BaseModel):
+    """Generated drop-off clips (benchmarks/dumping: real footage, composited objects)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clips: list[str] = Field(default_factory=list, description=(
+        "scenario names of benchmarks/dumping/scenarios.py, or `all`"))
+    models: list[str] = []
+    threads: int = Field(2, ge=1)
+
+    @field_validator("clips")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        known = scenarios.names()
+        if v == ["all"]:
+            return known
+        unknown = [c for c in v if c not in known]
+        if unknown:
+            raise ValueError(f"unknown drop-off scenario {unknown[0]!r} (known: "
+                             f"{', '.join(known)}, or all)")
+        return v
+
+
 class Matrix(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +125,7 @@ class Matrix(BaseModel):
     interval_s: int = Field(60, ge=60, multiple_of=60, description="GEH interval")
     peers: PeerMatrix = Field(default_factory=PeerMatrix)
     parking: ParkingMatrix = Field(default_factory=ParkingMatrix)
+    dumping: DumpingMatrix = Field(default_factory=DumpingMatrix)
 
 
 @dataclass(frozen=True)
@@ -121,6 +148,8 @@ def plan(m: Matrix, with_peers: bool) -> list[Item]:
              for clip in m.clips if model != "motion" or _has_motion(clip)]
     items += [Item("edge", model, Setting(name="parking"), clip)
               for model in m.parking.models for clip in m.parking.clips]
+    items += [Item("edge", model, Setting(name="dumping"), clip)
+              for model in m.dumping.models for clip in m.dumping.clips]
     if with_peers:
         default = m.settings[0]
         for tool in m.peers.tools:
@@ -145,6 +174,10 @@ def run_item(item: Item, m: Matrix, probe: Probe | None, speed_only: bool = Fals
     if item.setting.name == "parking":
         raw = run_parking(item.clip, item.model, m.parking.threads, m.parking.tile_px)
         return Run("edge", item.model, "parking", item.clip, Truth(), 1.0, {}, {}, parking=raw)
+    if item.setting.name == "dumping":
+        (video,) = ensure([item.clip])  # generated into the cache on first use
+        raw = run_clip(video, item.model, m.dumping.threads)
+        return Run("edge", item.model, "dumping", item.clip, Truth(), 1.0, {}, {}, dumping=raw)
     clip = load_clip(item.clip)
     spec = load_clip_manifest().get(clip.name)
     truth = load_truth(spec) if spec else Truth()
@@ -268,12 +301,29 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def focus_models(m: Matrix, models: list[str]) -> None:
+    """``--models``: these models on the counting clips; the parking and drop-off sections keep
+    only those of their models that are named."""
+    m.models = models
+    m.parking.models = [x for x in m.parking.models if x in models]
+    m.dumping.models = [x for x in m.dumping.models if x in models]
+
+
+def focus_clips(m: Matrix, clips: list[str]) -> None:
+    """``--clips``: a name of the parking or drop-off section selects it there; every other name
+    is a counting clip. Sections none of whose clips is named are left out."""
+    special = set(m.parking.clips) | set(m.dumping.clips) | set(scenarios.names())
+    m.clips = [c for c in clips if c not in special]
+    m.parking.clips = [c for c in m.parking.clips if c in clips]
+    m.dumping.clips = [c for c in clips if c in scenarios.names()]
+
+
 def main_args(args: argparse.Namespace) -> int:
     m = load_matrix(Path(args.matrix))
     if args.models:
-        m.models = split_names(args.models)
+        focus_models(m, split_names(args.models))
     if args.clips:
-        m.clips = split_names(args.clips)
+        focus_clips(m, split_names(args.clips))
     with_peers = not args.no_peers and peer_python() is not None
     if not args.no_peers and not with_peers:
         log.warning("peer tools not installed (make bench-peers): their rows are left out")

@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks import machine_line, markdown_table
+from benchmarks.dumping.score import combine as combine_dumping
 
 ACCURACY_PNG = "accuracy_vs_speed.png"
 CLASS_PNG = "error_by_class.png"
@@ -33,7 +34,8 @@ def accuracy_only(report: dict) -> list[dict]:
 
 
 # Timings inside a non-cost suite (parking reports the cost of one analysis beside its accuracy).
-_TIMING = ("first_analysis_ms", "ms_per_analysis", "cpu_ms_per_analysis", "cameras_at_1hz")
+_TIMING = ("first_analysis_ms", "ms_per_analysis", "cpu_ms_per_analysis", "cameras_at_1hz",
+           "fps", "wall_s")
 
 
 def _without_timing(scores: dict) -> dict:
@@ -127,6 +129,45 @@ def _truth_compact(counting: dict) -> str:
     return ", ".join(f"{ln} {d} {c}/{t}" for (ln, d), (c, t) in agg.items())
 
 
+def dumping_section(report: dict) -> list[str]:
+    """Drop-off alerts on the generated clips: per clip, then the set per model with the
+    acceptance checks."""
+    runs = [r for r in report["runs"] if "dumping" in r["suites"]]
+    if not runs:
+        return []
+    out = ["", "## Drop-off alerts (generated clips: real footage, composited objects)", "",
+           "Objects composited into the real PETS and Intel clips at known frames "
+           "(benchmarks/dumping). Delays in seconds after the object appeared / was taken away; "
+           "false alerts by cause.", ""]
+    out.append(markdown_table(
+        ["clip", "background", "model", "events", "negatives", "detected", "duplicates",
+         "false alerts", "raise delay max", "clear delay max", "fps"],
+        [[r["clip"], d["background"], r["model"], d["events"], d.get("negatives"), d["detected"],
+          d["duplicates"], d["false_alerts"], max(d["raise_delay_s"], default=None),
+          max(d["clear_delay_s"], default=None), d["fps"]]
+         for r in runs for d in [r["suites"]["dumping"]]]))
+    by_model: dict[str, list[dict]] = defaultdict(list)
+    for r in runs:
+        by_model[r["model"]].append(r["suites"]["dumping"])
+    rows = []
+    for model, results in by_model.items():
+        s = combine_dumping(results)
+        false_by = ", ".join(f"{k} {n}" for k, n in s["false_by"].items()) or "—"
+        rows.append([model, s["clips"], s["events"], sum(d.get("negatives", 0) for d in results),
+                     _pct(s["recall"]), f"{s['false_alerts']} ({false_by})",
+                     s["duplicates"], s["raise_delay_max"], s["clear_delay_max"],
+                     s["missed_clears"] + s["early_clears"],
+                     "pass" if s["pass"]["all"] else "FAIL: " + ", ".join(
+                         k for k, ok in s["pass"].items() if not ok and k != "all")])
+    out += ["", "The set per model (acceptance: recall ≥ 95 %, ≤ 1 false alert, raise ≤ dwell "
+            "+ 5 s, clear ≤ 10 s, no duplicate):", ""]
+    out.append(markdown_table(
+        ["model", "clips", "events", "negatives", "recall", "false alerts (by cause)",
+         "duplicates", "raise delay max", "clear delay max", "missed or early clears",
+         "acceptance"], rows))
+    return out
+
+
 def to_markdown(report: dict, images: list[str]) -> str:
     m = report["matrix"]
     out = ["# edge bench report", "",
@@ -186,6 +227,7 @@ def to_markdown(report: dict, images: list[str]) -> str:
             [[r["clip"], r["model"], _pct(p["accuracy"]), f"{p['occupied']} / {p['true_occupied']}",
               _pct(p["count_error"]), p["tiles"], p["ms_per_analysis"], p["cpu_ms_per_analysis"],
               p["cameras_at_1hz"]] for r in parking for p in [r["suites"]["parking"]]]))
+    out += dumping_section(report)
     prs = peers(report)
     if prs:
         out += ["", "## Peers, same clip and same model", "",

@@ -113,3 +113,24 @@ def test_two_runs_give_identical_accuracy(tmp_path, assets):
     assert "## Tracking and detection" in md and "yolox_nano" in md
     assert per_model(reports[0])[0]["weighted_error"] == 0.0
     assert to_markdown(reports[0], []).startswith("# edge bench report")
+
+
+def test_models_and_clips_options_focus_every_section():
+    from benchmarks.bench import focus_clips, focus_models
+    m = Matrix(models=["a", "b"], clips=["pets"],
+               parking={"clips": ["lot1", "lot2"], "models": ["a", "b"]},
+               dumping={"clips": ["pets-short", "intel-short"], "models": ["a", "c"]})
+    focus_models(m, ["a"])
+    assert m.models == ["a"] and m.parking.models == ["a"] and m.dumping.models == ["a"]
+    focus_clips(m, ["pets", "lot2", "intel-short"])
+    assert m.clips == ["pets"] and m.parking.clips == ["lot2"]
+    assert m.dumping.clips == ["intel-short"]
+    focus_clips(m, ["pets"])
+    assert m.parking.clips == [] and m.dumping.clips == []
+
+
+def test_dumping_section_takes_all_and_refuses_unknown_scenarios():
+    from benchmarks.dumping.scenarios import names
+    assert Matrix(models=["a"], clips=["c"], dumping={"clips": ["all"]}).dumping.clips == names()
+    with pytest.raises(ValueError, match="unknown drop-off scenario 'nope'"):
+        Matrix(models=["a"], clips=["c"], dumping={"clips": ["nope"]})

@@ -37,6 +37,7 @@ def run_clip(video: Path, model: str, threads: int | None = None) -> dict:
     wall = time.perf_counter() - t0
     result = score(out["alerts"], truth)
     result.update({"clip": truth["name"], "background": truth["background"],
+                   "negatives": len(truth["negatives"]),
                    "alerts": out["alerts"], "fps": out["fps"], "wall_s": round(wall, 1),
                    "video_s": round(truth["frames"] / float(truth["fps"]), 1)})
     return result
@@ -45,7 +46,8 @@ def run_clip(video: Path, model: str, threads: int | None = None) -> dict:
 def evaluate(names: Sequence[str] | None, model: str, threads: int | None = None) -> dict:
     """Every named clip (default: the whole set), then the set's combined figures."""
     runs = [run_clip(v, model, threads) for v in ensure(list(names) if names else None)]
-    return {"model": model, "clips": runs, "set": combine(runs)}
+    return {"model": model, "clips": runs,
+            "set": {**combine(runs), "negatives": sum(r["negatives"] for r in runs)}}
 
 
 def main(argv: list[str] | None = None) -> int:

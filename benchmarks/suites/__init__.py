@@ -10,10 +10,12 @@ from benchmarks.suites.base import Run, Suite
 from benchmarks.suites.cost import CostSuite
 from benchmarks.suites.counting import CountingSuite
 from benchmarks.suites.detection import DetectionSuite
+from benchmarks.suites.dumping import DumpingSuite
 from benchmarks.suites.parking import ParkingSuite
 from benchmarks.suites.tracking import TrackingSuite
 
 SUITES: dict[str, Suite] = {s.name: s for s in (CountingSuite(), TrackingSuite(),
-                                                  DetectionSuite(), CostSuite(), ParkingSuite())}
+                                                  DetectionSuite(), CostSuite(), ParkingSuite(),
+                                                  DumpingSuite())}
 
 __all__ = ["SUITES", "Run", "Suite"]

@@ -69,6 +69,7 @@ class Run:
     model_path: Path | None = None
     probe: object | None = None   # benchmarks.physics.Probe: this CPU's measured throughput
     parking: dict | None = None   # benchmarks.parking.run_parking's figures, for parking clips
+    dumping: dict | None = None   # benchmarks.dumping.evaluate.run_clip's, for generated clips
 
 
 class Suite(Protocol):

@@ -229,3 +229,50 @@ def test_api_port_already_in_use(tmp_path, video):
         port = busy.getsockname()[1]
         line = error_line("run", str(site(tmp_path, video)), "--port", str(port))
     assert f"127.0.0.1:{port}" in line and "api" in line
+
+
+# -- drop-off zones and webhooks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arg,why", [
+    ("bins:1,2,3,4", "at least 3 points"),          # two points
+    ("bins:1,2,3,4,5", "at least 3 points"),        # odd count
+    ("1,2,3,4,5,6", "ID:x1,y1"),                    # no id
+    ("bins:a,2,3,4,5,6", "ID:x1,y1"),               # not a number
+    ("bins:0,0,40,40,40,0,0,40", "invalid polygon"),  # self-intersecting
+    ("bins:0,0,4,0,4,4", "too small"),
+])
+def test_malformed_dropoff(video, arg, why):
+    line = error_line("analyze", str(video), "--dropoff", arg)
+    assert why in line and ("--dropoff" in line)
+
+
+def test_dropoff_outside_the_video_frame(video):
+    line = error_line("analyze", str(video), "--dropoff", "bins:0,0,60,0,60,90")
+    assert "drop-off zone 'bins'" in line and "outside the 64x48 frame" in line
+
+
+@pytest.mark.parametrize("dwell", ["0", "-3", "inf"])
+def test_bad_dwell(video, dwell):
+    line = error_line("analyze", str(video), "--dropoff", "bins:0,0,40,0,40,40", "--dwell", dwell)
+    assert "--dwell" in line
+
+
+def test_dwell_without_a_dropoff_zone(video):
+    assert "--dwell needs a drop-off zone" in error_line("analyze", str(video), "--dwell", "5")
+
+
+def test_webhook_secret_variable_unset(tmp_path, video, monkeypatch):
+    monkeypatch.delenv("NO_SUCH_SECRET_VAR", raising=False)
+    path = site(tmp_path, video, "webhooks:\n  - id: ops\n    url: https://ops.example/h\n"
+                                 "    secret_env: NO_SUCH_SECRET_VAR\n")
+    line = error_line("run", str(path))
+    assert f"{path}:" in line and "NO_SUCH_SECRET_VAR" in line and "webhook 'ops'" in line
+
+
+def test_dropoff_zone_naming_an_unknown_webhook(tmp_path, video):
+    path = site(tmp_path, video, "    zones:\n      dumping:\n        zones:\n"
+                                 "          - {id: bins, polygon: [[0, 0], [40, 0], [40, 40]], "
+                                 "webhooks: [nope]}\n")
+    line = error_line("run", str(path))
+    assert "'bins'" in line and "'nope'" in line
