@@ -123,6 +123,8 @@ def analyze(cam: CameraConfig, store_path: str | None = None, still_seconds: flo
     with tempfile.TemporaryDirectory() as tmp:
         with Store(store_path or Path(tmp) / "analyze.db") as store:
             runner = CameraRunner(cam, store, resume=False, still_seconds=still_seconds)
+            if runner.dumping is not None:
+                runner.dumping.keep_history = True  # the JSON lists every alert
             t0 = time.perf_counter()
             runner.run()
             wall = time.perf_counter() - t0

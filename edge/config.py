@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -158,6 +159,18 @@ class WebhookConfig(_Strict):
     timeout_s: float = Field(5.0, gt=0, le=60)
     max_backoff_s: float = Field(300.0, ge=1, le=86400, description=(
         "longest wait between two delivery attempts (the wait doubles from 1 s)"))
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        try:
+            parts.port  # noqa: B018 (raises on a malformed port)
+        except ValueError:
+            raise ValueError(f"malformed port in {parts.netloc!r}") from None
+        if not parts.hostname:
+            raise ValueError("the URL has no host")
+        return v
 
     def secret(self) -> bytes:
         """The signing secret; EdgeError naming the variable when it is unset or short."""

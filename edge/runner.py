@@ -35,7 +35,7 @@ from edge.sources import (
     probe_file,
     read_image,
 )
-from edge.store import Notification, Store
+from edge.store import AlertRecord, Notification, Store
 from edge.tracking import ByteTracker, TrackerSettings
 from edge.types import CameraStatus, Frame
 
@@ -110,6 +110,7 @@ class CameraRunner:
                                        [LineCounter(cam.id, zones.lines)], zones.masks)
         self.parking: ParkingAnalytic | None = None
         self.dumping: DumpingAnalytic | None = None
+        self._open_alerts: list[AlertRecord] = []  # left open by a previous run, restored
         self.problem: str | None = None  # a configuration problem found once running (live)
         self.store = store
         store.register_lines(cam.id, [ln.id for ln in zones.lines])
@@ -161,7 +162,6 @@ class CameraRunner:
         self.pipeline.analytics.append(self.dumping)
 
     def _register_dropoffs(self, zones: ZonesConfig) -> None:
-        self._open_alerts = []
         if zones.dumping is not None:
             self.store.register_dropoffs(self.cam.id,
                                          {z.id: z.dwell_s for z in zones.dumping.zones})

@@ -770,14 +770,24 @@ class Store:
 
     # -- the webhook outbox ------------------------------------------------------------------
 
-    def due_notifications(self, now: float, limit: int = 50) -> list[Notification]:
-        """Undelivered notifications whose next attempt is due, oldest first."""
+    def due_notifications(self, now: float, limit: int = 50,
+                          webhook: str | None = None) -> list[Notification]:
+        """Undelivered notifications whose next attempt is due (of one webhook, or all),
+        oldest first."""
+        only = "" if webhook is None else "AND webhook = ? "
         with self._lock:
             rows = self._db.execute(
                 "SELECT webhook, key, body, attempts, seq FROM outbox "
-                "WHERE delivered_at IS NULL AND next_at <= ? ORDER BY seq LIMIT ?",
-                (float(now), int(limit))).fetchall()
+                f"WHERE delivered_at IS NULL AND next_at <= ? {only}ORDER BY seq LIMIT ?",
+                (float(now), *(() if webhook is None else (webhook,)), int(limit))).fetchall()
         return [Notification(*r) for r in rows]
+
+    def waiting_webhooks(self, now: float) -> list[str]:
+        """The webhooks with a notification due now."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT DISTINCT webhook FROM outbox WHERE delivered_at IS NULL AND next_at <= ? "
+                "ORDER BY webhook", (float(now),))]
 
     def next_notification_at(self) -> float | None:
         """When the earliest undelivered notification is due (None: the outbox is empty)."""

@@ -337,3 +337,29 @@ def test_the_thread_survives_a_receiver_that_drops_connections(store):
             d.stop(grace_s=0.5)
         assert len(rx.received()) == 3  # two dropped, then acknowledged
     assert store.outbox_backlog() == {}
+
+
+def test_a_receiver_with_a_long_backlog_does_not_starve_the_others(store):
+    clock = Clock()
+    with Receiver(statuses=[401] * 1000) as refusing, Receiver() as good:
+        a, b = hook(refusing.url, "refusing"), hook(good.url, "good")
+        queue(store, [a], *(alert("raised", f"x{i}") for i in range(250)))
+        queue(store, [b], alert("raised", "y"))
+        d = deliverer(store, [a, b], clock, batch=100)
+        for step in range(3):  # "refusing" is paused after its first refusal
+            d.deliver_due(clock.t + step)
+        assert len(good.requests) == 1
+        assert store.outbox_backlog() == {"refusing": 250}
+
+
+@pytest.mark.parametrize("url,why", [("https://u:p@host:abc/", "malformed port"),
+                                     ("https://", "no host"), ("ftp://host/x", "pattern")])
+def test_unusable_webhook_urls_are_refused_at_start_up(url, why):
+    with pytest.raises(ValueError, match=why):
+        WebhookConfig(id="a", url=url, secret_env="HOOK_SECRET")
+
+
+def test_an_infinite_dwell_is_refused():
+    from edge.analytics.dumping.config import DropoffZoneConfig
+    with pytest.raises(ValueError, match="finite"):
+        DropoffZoneConfig(id="z", polygon=[(0, 0), (40, 0), (40, 40)], dwell_s=float("inf"))

@@ -239,17 +239,22 @@ class WebhookDeliverer:
     def _dispatch(self, now: float, results: list[int] | None = None) -> list[threading.Thread]:
         """Start one worker per webhook with due notifications (unless it already has one or
         waits out a backoff)."""
-        due: dict[str, list[Notification]] = {}
-        for note in self.store.due_notifications(now, self.batch):
-            due.setdefault(note.webhook, []).append(note)
         started = []
-        for hook_id, notes in due.items():
+        # One query per webhook: a receiver with a long backlog must not hide the others' rows.
+        for hook_id in self.store.waiting_webhooks(now):
             hook = self.hooks.get(hook_id)
             if hook is None:
-                self._set_aside(hook_id, notes, now)
+                self._set_aside(hook_id, self.store.due_notifications(now, self.batch, hook_id),
+                                now)
                 continue
             with self._lock:
                 if hook_id in self._busy or self._paused.get(hook_id, now) > now:
+                    continue
+            notes = self.store.due_notifications(now, self.batch, hook_id)
+            if not notes:
+                continue
+            with self._lock:
+                if hook_id in self._busy:
                     continue
                 worker = threading.Thread(target=self._work, args=(hook, notes, results),
                                           name=f"webhook-{hook_id}", daemon=True)

@@ -186,7 +186,7 @@ def test_runner_gives_onnx_cameras_the_bulky_classifier(detector, png: Path,
     det = detector(MODELS[0])
     runner = runner_with(det, png, tmp_path)
     bc = runner.dumping.classifier
-    assert isinstance(bc, BulkyClassifier) and bc.names == BULKY_CLASSES
+    assert isinstance(bc, BulkyClassifier) and bc.names == (*BULKY_CLASSES, "person")
     assert bc.view.model is det.model  # the camera's session, not a second one
     runner.store.close()
 

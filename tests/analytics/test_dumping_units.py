@@ -45,25 +45,27 @@ def tracks_of(*boxes: tuple[float, float, float, float]) -> Tracks:
                   np.arange(n), np.ones(n, bool), np.ones(n, bool), np.zeros(0, np.int64))
 
 
-def run(frames, dwell: float = 5.0, clear: float = 3.0, tracks=None) -> list[DumpingAlert]:  # noqa: ANN001
+def run(frames, dwell: float = 5.0, clear: float = 3.0, tracks=None, classifier=None,  # noqa: ANN001
+        step: float = EVERY) -> list[DumpingAlert]:
     cfg = DumpingConfig(zones=[DropoffZoneConfig(id="z", polygon=ZONE, dwell_s=dwell,
-                                                 clear_s=clear)], every_s=EVERY, classify=False)
-    analytic = DumpingAnalytic("cam", cfg, (W, H))
+                                                 clear_s=clear)], every_s=EVERY,
+                        classify=classifier is not None)
+    analytic = DumpingAnalytic("cam", cfg, (W, H), classifier)
     events: list[DumpingAlert] = []
     for i, img in enumerate(frames):
-        t = i * EVERY
+        t = i * step
         tr = tracks(t) if tracks else Tracks.empty()
         events += analytic.update(Frame(img, i, t, 1_700_000_000.0 + t), tr)
     return events
 
 
-def clip(seconds: float, paint) -> list[np.ndarray]:  # noqa: ANN001
+def clip(seconds: float, paint, step: float = EVERY) -> list[np.ndarray]:  # noqa: ANN001
     bg = ground()
     rng = np.random.default_rng(1)
     frames = []
-    for i in range(int(seconds / EVERY)):
+    for i in range(int(seconds / step)):
         noisy = np.clip(bg + rng.normal(0, 3, bg.shape), 0, 255).astype(np.uint8)
-        frames.append(paint(i * EVERY, noisy))
+        frames.append(paint(i * step, noisy))
     return frames
 
 
@@ -128,16 +130,16 @@ def test_object_there_at_start_then_taken_away_is_a_ghost_not_an_alert() -> None
 def test_ghost_check_tells_arrival_from_departure() -> None:
     bg = ZoneBackground(np.array(ZONE), (W, H), every_s=EVERY, threshold=28)
     empty, full = ground(), with_box(ground(), 120, 90)
-    for _ in range(3):
-        bg.look(empty, np.zeros((0, 4)))
-    for _ in range(8):
-        view = bg.look(full, np.zeros((0, 4)))
+    for i in range(3):
+        bg.look(empty, np.zeros((0, 4)), i * EVERY)
+    for i in range(3, 11):
+        view = bg.look(full, np.zeros((0, 4)), i * EVERY)
     assert view.static.any() and not bg.is_ghost(view.static)  # arrived: an object
     bg2 = ZoneBackground(np.array(ZONE), (W, H), every_s=EVERY, threshold=28)
-    for _ in range(3):
-        bg2.look(full, np.zeros((0, 4)))
-    for _ in range(8):
-        view = bg2.look(empty, np.zeros((0, 4)))
+    for i in range(3):
+        bg2.look(full, np.zeros((0, 4)), i * EVERY)
+    for i in range(3, 11):
+        view = bg2.look(empty, np.zeros((0, 4)), i * EVERY)
     assert view.static.any() and bg2.is_ghost(view.static)  # departed: a ghost
 
 
@@ -207,3 +209,57 @@ def test_an_object_seen_piece_by_piece_is_one_object() -> None:
     bridge[12:15, 28:42] = True
     assert objs.join(bridge)
     assert len(objs.objects) == 1 and objs.objects[0].first_seen == 0.0
+
+
+def test_a_camera_analysed_once_a_second_keeps_the_timing() -> None:
+    frames = clip(40, lambda t, img: with_box(img, 120, 90) if 5 <= t < 25 else img, step=1.0)
+    raised, cleared = run(frames, dwell=5, clear=3, step=1.0)
+    assert 10 <= raised.media_ts <= 12 and 28 <= cleared.media_ts <= 31
+    assert abs(raised.first_seen - 1_700_000_005.0) <= 1.0
+
+
+def test_two_objects_raised_at_once_are_two_alerts() -> None:
+    def two(t: float, img: np.ndarray) -> np.ndarray:
+        return with_box(with_box(img, 60, 60), 200, 140) if t >= 5 else img
+    events = run(clip(20, two), dwell=5)
+    assert [e.status for e in events] == ["raised", "raised"]
+    assert events[0].alert != events[1].alert
+
+
+def test_class_guess_names_the_object_and_a_failing_guess_does_not_lose_the_alert() -> None:
+    frames = clip(20, lambda t, img: with_box(img, 120, 90) if t >= 5 else img)
+    boxes = []
+
+    def couch(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
+        boxes.append(box)
+        return "couch"
+
+    (raised,) = run(frames, dwell=5, classifier=couch)
+    assert raised.cls == "couch"
+    x0, y0, x1, y1 = boxes[0]  # the object's box, in frame pixels
+    assert abs(x0 - 120) <= 3 and abs(y0 - 90) <= 3 and abs(x1 - 160) <= 3 and abs(y1 - 120) <= 3
+
+    def broken(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
+        raise RuntimeError("model hiccup")
+    (raised,) = run(frames, dwell=5, classifier=broken)
+    assert raised.cls == "unknown_object"
+
+
+def test_a_person_the_tracker_lost_postpones_the_alert() -> None:
+    # Someone sits still in the zone, undetected by the tracker, from 5 s to 25 s.
+    frames = clip(40, lambda t, img: with_box(img, 120, 90, 20, 40, (30, 30, 30))
+                  if 5 <= t < 25 else img)
+
+    def person(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
+        return "person"
+    assert run(frames, dwell=5, classifier=person) == []
+
+
+def test_a_tracked_passer_by_at_raise_time_does_not_postpone_the_alert() -> None:
+    frames = clip(20, lambda t, img: with_box(img, 120, 90) if t >= 5 else img)
+    walker = (110.0, 60.0, 135.0, 125.0)  # tracked, overlapping the object's box
+
+    def person(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
+        return "person"
+    (raised,) = run(frames, dwell=5, classifier=person, tracks=lambda t: tracks_of(walker))
+    assert raised.cls == "unknown_object" and raised.media_ts <= 12

@@ -9,6 +9,7 @@ the zone, times, a size share and a class guess: no image, box or person data.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from edge.analytics.dumping.lifecycle import LeftObject, Transition, ZoneObjects
 from edge.store import AlertRecord
 from edge.types import Frame, Tracks
 
-# (frame, (x0, y0, x1, y1) in frame pixels) -> a bulky COCO class seen there, or None.
+# (frame, (x0, y0, x1, y1) in frame pixels) -> a bulky COCO class seen there, "person" when a
+# person is what stays there (someone sitting or lying the tracker lost), or None.
 Classifier = Callable[[np.ndarray, tuple[int, int, int, int]], "str | None"]
+log = logging.getLogger(__name__)
 _ALERT_NS = uuid.UUID("6f1c1d52-4f3e-4d0c-9a55-2f5f3c1b7e10")
 
 
@@ -50,8 +53,9 @@ class DumpingAnalytic:
             self.zones.append(_Zone(z, model, ZoneObjects(
                 dwell_s=z.dwell_s, clear_s=z.clear_s, zone_area=model.area, min_area=min_area)))
         self._next_ts: float | None = None
-        self._ids: dict[int, str] = {}
-        self.history: list[dict] = []  # every alert, for edge analyze's JSON
+        self._seq = 0  # alerts raised by this analytic: two raised at once get distinct ids
+        self.keep_history = False  # edge analyze lists every alert; the service needs none
+        self.history: list[dict] = []
         self._restored: dict[str, list[AlertRecord]] = {}
         self._cleared: list[tuple[_Zone, AlertRecord]] = []
 
@@ -75,11 +79,12 @@ class DumpingAnalytic:
             events.append(DumpingAlert(self.camera, frame.wall_ts, frame.media_ts, a.id, a.zone,
                                        "cleared", a.first_seen, a.raised_at, frame.wall_ts,
                                        a.size, a.cls))
-            self.history.append({"zone": zone.cfg.id,
-                                 "first_seen_s": round(a.first_seen - to_wall, 2),
-                                 "raised_at_s": round(a.raised_at - to_wall, 2),
-                                 "cleared_at_s": round(frame.media_ts, 2), "class": a.cls,
-                                 "size": round(a.size, 4)})
+            if self.keep_history:
+                self.history.append({"alert": a.id, "zone": zone.cfg.id,
+                                     "first_seen_s": round(a.first_seen - to_wall, 2),
+                                     "raised_at_s": round(a.raised_at - to_wall, 2),
+                                     "cleared_at_s": round(frame.media_ts, 2), "class": a.cls,
+                                     "size": round(a.size, 4)})
         self._cleared.clear()
         return events
 
@@ -93,7 +98,7 @@ class DumpingAnalytic:
         return None
 
     def _look(self, zone: _Zone, frame: Frame, boxes: np.ndarray) -> list[Transition]:
-        view = zone.model.look(frame.image, boxes)
+        view = zone.model.look(frame.image, boxes, frame.media_ts)
         if not view.reliable:
             return []
         t = frame.media_ts
@@ -109,44 +114,77 @@ class DumpingAnalytic:
                 if gone is not None:
                     self._cleared.append((zone, gone))
                 continue
-            looks = float(np.median(zone.model.count[region]))
-            zone.objects.add(region, t - (looks - 1) * self.cfg.every_s, t)
-        return zone.objects.step(t, view.static, view.visible)
+            zone.objects.add(region, zone.model.since(region, t), t)
+        return [tr for tr in zone.objects.step(t, view.static, view.visible)
+                if tr.status != "raised" or self._confirm(zone, tr, frame, boxes)]
+
+    def _confirm(self, zone: _Zone, tr: Transition, frame: Frame, boxes: np.ndarray) -> bool:
+        """Name the object about to be raised. A person there whom the tracker does not follow
+        (sitting or lying still) postpones the alert; a tracked one is only passing by."""
+        box = self._box(zone, tr.obj)
+        tr.obj.cls = self._guess(box, frame.image)
+        if tr.obj.cls != "person":
+            return True
+        if _overlaps(boxes, box):
+            tr.obj.cls = UNKNOWN_OBJECT
+            return True
+        zone.objects.postpone(tr.obj, tr.at)
+        return False
 
     def _event(self, zone: _Zone, tr: Transition, frame: Frame) -> DumpingAlert:
         obj = tr.obj
         to_wall = frame.wall_ts - frame.media_ts
         if tr.status == "raised":
-            obj.cls = self._guess(zone, obj, frame.image)
-            self._ids[id(obj)] = str(uuid.uuid5(
-                _ALERT_NS, f"{self.camera}/{zone.cfg.id}/{round(obj.first_seen + to_wall, 3)}"))
-            self.history.append({"zone": zone.cfg.id, "first_seen_s": round(obj.first_seen, 2),
-                                 "raised_at_s": round(tr.at, 2), "cleared_at_s": None,
-                                 "class": obj.cls, "size": round(obj.size, 4)})
-        alert = self._ids[id(obj)] if tr.status == "raised" else self._ids.pop(id(obj))
-        if tr.status == "cleared":
+            self._seq += 1
+            obj.first_seen_wall, obj.raised_wall = obj.first_seen + to_wall, frame.wall_ts
+            obj.alert = str(uuid.uuid5(_ALERT_NS, f"{self.camera}/{zone.cfg.id}/"
+                                                  f"{round(obj.first_seen_wall, 3)}/{self._seq}"))
+            if self.keep_history:
+                self.history.append({"alert": obj.alert, "zone": zone.cfg.id,
+                                     "first_seen_s": round(obj.first_seen, 2),
+                                     "raised_at_s": round(tr.at, 2), "cleared_at_s": None,
+                                     "class": obj.cls, "size": round(obj.size, 4)})
+        elif self.keep_history:
             for h in self.history:
-                if h["zone"] == zone.cfg.id and h["cleared_at_s"] is None and \
-                        h["raised_at_s"] == round(obj.raised_at or 0.0, 2):
+                if h["alert"] == obj.alert:
                     h["cleared_at_s"] = round(tr.at, 2)
-        raised = (obj.raised_at if obj.raised_at is not None else tr.at) + to_wall
         return DumpingAlert(
-            self.camera, tr.at + to_wall, tr.at, alert, zone.cfg.id, tr.status,
-            obj.first_seen + to_wall, raised,
-            tr.at + to_wall if tr.status == "cleared" else None, round(obj.size, 4), obj.cls)
+            self.camera, frame.wall_ts, tr.at, obj.alert or "", zone.cfg.id, tr.status,
+            obj.first_seen_wall or obj.first_seen + to_wall, obj.raised_wall or frame.wall_ts,
+            frame.wall_ts if tr.status == "cleared" else None, round(obj.size, 4), obj.cls)
 
-    def _guess(self, zone: _Zone, obj: LeftObject, image: np.ndarray) -> str:
-        if self.classifier is None:
-            return UNKNOWN_OBJECT
+    @staticmethod
+    def _box(zone: _Zone, obj: LeftObject) -> tuple[int, int, int, int]:
+        """The object's box in frame pixels (it stays in the process: class guess only)."""
         m = zone.model
         ys, xs = np.nonzero(obj.region)
-        box = (int(m.x0 + xs.min() / m.scale), int(m.y0 + ys.min() / m.scale),
-               int(m.x0 + (xs.max() + 1) / m.scale), int(m.y0 + (ys.max() + 1) / m.scale))
-        return self.classifier(image, box) or UNKNOWN_OBJECT
+        return (int(m.x0 + xs.min() / m.scale), int(m.y0 + ys.min() / m.scale),
+                int(m.x0 + (xs.max() + 1) / m.scale), int(m.y0 + (ys.max() + 1) / m.scale))
+
+    def _guess(self, box: tuple[int, int, int, int], image: np.ndarray) -> str:
+        if self.classifier is None:
+            return UNKNOWN_OBJECT
+        try:
+            return self.classifier(image, box) or UNKNOWN_OBJECT
+        except Exception:  # a class guess is a nicety: the alert goes out without one
+            log.exception("camera %s: class guess failed", self.camera)
+            return UNKNOWN_OBJECT
 
     def alerts(self) -> list[dict]:
-        """Every alert so far: zone, first seen, raised and cleared (media s), class, size."""
-        return [dict(h) for h in self.history]
+        """Every alert so far (with ``keep_history``): zone, first seen, raised and cleared
+        (media s), class, size."""
+        return [{k: v for k, v in h.items() if k != "alert"} for h in self.history]
+
+
+def _overlaps(boxes: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether any of ``boxes`` (n, 4), grown by a quarter of its size, touches ``box`` (the
+    object's visible part ends where a tracked person's box begins)."""
+    if not len(boxes):
+        return False
+    pad = 0.25 * (boxes[:, 2:] - boxes[:, :2])
+    lo, hi = boxes[:, :2] - pad, boxes[:, 2:] + pad
+    x0, y0, x1, y1 = box
+    return bool(((lo[:, 0] < x1) & (hi[:, 0] > x0) & (lo[:, 1] < y1) & (hi[:, 1] > y0)).any())
 
 
 def _regions(static: np.ndarray) -> list[np.ndarray]:

@@ -7,9 +7,10 @@ Every look at the zone (``every_s``):
 2. its exposure is matched to the reference (one gain, from the medians of the pixels in view),
    so clouds, auto-exposure and flicker do not read as change;
 3. a pixel *changed* when its colour is farther than ``threshold`` from the reference;
-4. a per-pixel persistence counter rises while a pixel stays changed and falls fast when it
-   does not: the *short-term* view. A pixel is *static* once changed for ``static_s``, so people
-   and cars passing through never are;
+4. a per-pixel persistence clock (seconds) runs while a pixel stays changed and runs back three
+   times as fast when it does not: the *short-term* view. A pixel is *static* once changed for
+   ``static_s``, so people and cars passing through never are. It counts media seconds, not
+   looks, so a camera analysed more slowly than ``every_s`` keeps the same timing;
 5. the reference learns slowly from unchanged pixels only, so a left object is never absorbed
    while it stays; pixels under a tracked person or vehicle are neither counted nor learnt
    (occlusion holds everything).
@@ -28,6 +29,7 @@ import numpy as np
 
 _MAX_SIDE = 160  # px: a zone is analysed at this size at most; objects stay > 10 px across
 _LEARN_TAU_S = 60.0  # the reference follows unchanged pixels with this time constant
+_MAX_STEP_S = 2.0  # a longer gap between looks (an outage) counts as this much
 _GAIN_RANGE = (0.4, 2.5)  # beyond this, the exposure change is not believable: hold
 _EDGE_RATIO = 1.15  # reference edges this much stronger than now on the outline: a ghost
 _SCENE_CHANGE = 0.9  # share of the zone changed at once: the scene changed, not an object left
@@ -65,12 +67,15 @@ class ZoneBackground:
         self.inside = self.inside.astype(bool)
         self.area = int(self.inside.sum())
         self.threshold = float(threshold)
-        self.rate = min(1.0, every_s / _LEARN_TAU_S)
-        self.static_n = max(2, round(static_s / every_s))
+        self.every_s = float(every_s)
+        self.static_s = max(float(static_s), 2 * self.every_s)
         self.ref: np.ndarray | None = None           # float32 (h, w, 3)
         self.known = np.zeros(self.inside.shape, bool)  # reference pixels seen unoccluded
-        self.count = np.zeros(self.inside.shape, np.int16)
+        self.count = np.zeros(self.inside.shape, np.float32)  # seconds changed (see 4.)
+        self.step_s = self.every_s  # media seconds the last look stood for
+        self._last_t: float | None = None
         self._cur: np.ndarray | None = None
+        self._grads: tuple[np.ndarray, np.ndarray] | None = None  # (now, reference), per look
 
     @property
     def px_per_frame_px(self) -> float:
@@ -94,8 +99,13 @@ class ZoneBackground:
                 cv2.rectangle(mask, (int(x0), int(y0)), (int(x1), int(y1)), 1, -1)
         return mask.astype(bool)
 
-    def look(self, image: np.ndarray, boxes: np.ndarray) -> ZoneView:
-        """Update the model with a frame and the boxes of the tracked people and vehicles."""
+    def look(self, image: np.ndarray, boxes: np.ndarray, t: float) -> ZoneView:
+        """Update the model with the frame of media time ``t`` and the boxes of the tracked
+        people and vehicles."""
+        if self._last_t is not None:
+            self.step_s = min(max(t - self._last_t, 0.0), _MAX_STEP_S)
+        self._last_t = t
+        self._grads = None
         cur = self.crop(image)
         occluded = self.occluders(boxes)
         visible = self.inside & ~occluded
@@ -109,9 +119,8 @@ class ZoneBackground:
         # crowd in the zone must not pull the gain.
         stable = both & (self.count == 0)
         gain = self._gain(cur, stable if stable.sum() >= 0.25 * self.area else both)
-        none = np.zeros_like(self.inside)
         if gain is None:
-            return ZoneView(self.count >= self.static_n, none, visible, 1.0, False)
+            return ZoneView(self.static(), np.zeros_like(self.inside), visible, 1.0, False)
         cur *= gain
         dist = np.abs(cur - self.ref).max(axis=2)
         changed = (dist > self.threshold) & both
@@ -120,15 +129,23 @@ class ZoneBackground:
         if changed.sum() > _SCENE_CHANGE * self.area:
             # Nearly all of the zone at once is a scene change (lights, the camera knocked), not
             # an object left: hold the counters, learn nothing.
-            return ZoneView(self.count >= self.static_n, changed, visible, gain, False)
+            return ZoneView(self.static(), changed, visible, gain, False)
         # Occluded pixels hold; changed ones count up; the others fall fast (a passer-by).
-        self.count = np.where(~both, self.count,
-                              np.where(changed, np.minimum(self.count + 1, 2 * self.static_n),
-                                       np.maximum(self.count - 3, 0))).astype(np.int16)
+        dt = self.step_s
+        up = np.minimum(self.count + dt, 2 * self.static_s)
+        down = np.maximum(self.count - 3 * dt, 0.0)
+        self.count = np.where(both, np.where(changed, up, down), self.count)
         learn = both & ~changed & (self.count == 0)
-        self.ref[learn] += self.rate * (cur[learn] - self.ref[learn])
+        self.ref[learn] += min(1.0, dt / _LEARN_TAU_S) * (cur[learn] - self.ref[learn])
         self._cur = cur
-        return ZoneView(self.count >= self.static_n, changed, visible, gain, True)
+        return ZoneView(self.static(), changed, visible, gain, True)
+
+    def static(self) -> np.ndarray:
+        return self.count >= self.static_s - 1e-6
+
+    def since(self, region: np.ndarray, t: float) -> float:
+        """When ``region``'s pixels started to change (media seconds): the first changed look."""
+        return t - float(np.median(self.count[region])) + self.step_s
 
     def _gain(self, cur: np.ndarray, pixels: np.ndarray) -> float | None:
         if pixels.sum() < 16:
@@ -145,9 +162,9 @@ class ZoneBackground:
                                 np.ones((3, 3), np.uint8)).astype(bool)
         if ring.sum() < 4:
             return False
-        now = _edges(self._cur)[ring].mean()
-        ref = _edges(self.ref)[ring].mean()
-        return bool(ref > _EDGE_RATIO * now)
+        now, ref = self._gradients()
+        return bool(np.abs(ref).sum(axis=0)[ring].mean() >
+                    _EDGE_RATIO * np.abs(now).sum(axis=0)[ring].mean())
 
     def is_relit(self, region: np.ndarray) -> bool:
         """True when the inside of ``region`` keeps the reference's texture, only lighter or
@@ -156,7 +173,8 @@ class ZoneBackground:
         inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         if inner.sum() < 16:
             return False
-        a, b = _gradients(self._cur)[:, inner], _gradients(self.ref)[:, inner]
+        now, ref = self._gradients()
+        a, b = now[:, inner], ref[:, inner]
         a, b = a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True)
         energy = float(np.sqrt((a * a).sum() * (b * b).sum()))
         if energy <= 1e-6 or np.abs(b).mean() < 2.0:
@@ -168,6 +186,13 @@ class ZoneBackground:
         that will never be an alert)."""
         self.ref[region] = self._cur[region]
         self.count[region] = 0
+        self._grads = None
+
+    def _gradients(self) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients of the current look and of the reference, computed once per look."""
+        if self._grads is None:
+            self._grads = (_gradients(self._cur), _gradients(self.ref))
+        return self._grads
 
 
 def _gradients(img: np.ndarray) -> np.ndarray:
@@ -176,6 +201,3 @@ def _gradients(img: np.ndarray) -> np.ndarray:
     return np.stack([cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3),
                      cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)])
 
-
-def _edges(img: np.ndarray) -> np.ndarray:
-    return np.abs(_gradients(img)).sum(axis=0)

@@ -78,5 +78,9 @@ class BulkyClassifier:
 
 
 def classifier_for(detector: Detector) -> Classifier | None:
-    """The class guesser for a camera's detector: None where it has no COCO classes (motion)."""
-    return BulkyClassifier(detector) if isinstance(detector, OnnxDetector) else None
+    """The class guesser for a camera's detector: None where it has no COCO classes (motion).
+    It also looks for ``person``: someone sitting or lying still where the tracker lost them is
+    not waste (the analytic postpones the alert)."""
+    if not isinstance(detector, OnnxDetector):
+        return None
+    return BulkyClassifier(detector, (*BULKY_CLASSES, "person"))

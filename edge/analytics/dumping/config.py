@@ -20,7 +20,7 @@ BULKY_CLASSES: tuple[str, ...] = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DropoffZoneConfig(_Strict):

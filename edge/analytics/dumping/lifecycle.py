@@ -10,7 +10,7 @@ New static pixels that touch a known object join it rather than start another on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -31,7 +31,9 @@ class LeftObject:
     raised_at: float | None = None
     size: float = 0.0            # share of the zone's area
     cls: str = "unknown_object"
-    scores: dict[str, float] = field(default_factory=dict)
+    alert: str | None = None     # the alert's id, once raised
+    first_seen_wall: float | None = None  # wall times, fixed when raised (a clock step later
+    raised_wall: float | None = None      # must not change what the clear reports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +51,6 @@ class ZoneObjects:
         self.dwell_s, self.clear_s = dwell_s, clear_s
         self.zone_area, self.min_area = zone_area, min_area
         self.objects: list[LeftObject] = []
-
-    def claimed(self) -> np.ndarray | None:
-        """Union of the known objects' regions (None if there is none)."""
-        if not self.objects:
-            return None
-        return np.logical_or.reduce([o.region for o in self.objects])
 
     def join(self, region: np.ndarray) -> bool:
         """Add ``region`` to the object it overlaps or touches, if any (True when it did): an
@@ -91,6 +87,10 @@ class ZoneObjects:
             return False
         self.objects.append(LeftObject(region.copy(), since, t, size=area / self.zone_area))
         return True
+
+    def postpone(self, obj: LeftObject, t: float) -> None:
+        """Not an alert yet after all (a person is there): the dwell time starts again."""
+        obj.raised_at, obj.first_seen = None, t
 
     def step(self, t: float, static: np.ndarray, visible: np.ndarray) -> list[Transition]:
         """One look at time ``t``, after new regions were joined or added: each object is
