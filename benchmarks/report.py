@@ -42,10 +42,16 @@ def _without_timing(scores: dict) -> dict:
     return {k: v for k, v in scores.items() if k not in _TIMING}
 
 
+def _line_runs(report: dict) -> list[dict]:
+    """The runs on video clips with lines (parking and drop-off runs have their own tables)."""
+    return [r for r in report["runs"] if "parking" not in r["suites"]
+            and "dumping" not in r["suites"]]
+
+
 def per_model(report: dict) -> list[dict]:
     """One row per tool x model x setting over all its clips."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for r in report["runs"]:
+    for r in _line_runs(report):
         groups[(r["tool"], r["model"], r["setting"])].append(r)
     rows = []
     for (tool, model, setting), runs in groups.items():
@@ -192,7 +198,7 @@ def to_markdown(report: dict, images: list[str]) -> str:
           _truth_compact(r["suites"].get("counting", {})) or _compact(r["lines"]),
           _pct(r["suites"].get("counting", {}).get("weighted_error")),
           r["suites"].get("counting", {}).get("geh_max"),
-          r["suites"].get("cost", {}).get("fps")] for r in report["runs"]]))
+          r["suites"].get("cost", {}).get("fps")] for r in _line_runs(report)]))
     out += ["", "## Count error per class (all clips: count / truth, then the sum of "
             "|count − truth| per line and direction)", ""]
     classes = sorted({c for per in per_class(report).values() for c in per})
