@@ -26,7 +26,7 @@ from edge.detectors.motion import MotionDetectorSettings
 from edge.errors import EdgeError
 from edge.geometry import polygon_area
 from edge.tracking import TrackerSettings
-from edge.yamlconf import read_yaml, validate, where
+from edge.yamlconf import read_yaml, unique_ids, validate, where
 
 DetectorSettings = Annotated[Union[OnnxDetectorSettings, MotionDetectorSettings],
                              Field(discriminator="type")]
@@ -65,7 +65,7 @@ class ZonesConfig(_Strict):
     @field_validator("lines", "masks")
     @classmethod
     def _unique_and_inside(cls, v: list, info) -> list:  # noqa: ANN001
-        _unique([item.id for item in v], info.field_name.rstrip("s"))
+        unique_ids([item.id for item in v], info.field_name.rstrip("s"))
         size = info.data.get("frame_size")
         if size is not None:
             probe = ZonesConfig.model_construct(**{info.field_name: v})
@@ -198,12 +198,12 @@ class SiteConfig(_Strict):
     @field_validator("webhooks")
     @classmethod
     def _unique_webhooks(cls, v: list[WebhookConfig]) -> list[WebhookConfig]:
-        _unique([w.id for w in v], "webhook")
+        unique_ids([w.id for w in v], "webhook")
         return v
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> SiteConfig:
-        _unique([c.id for c in self.cameras], "camera")
+        unique_ids([c.id for c in self.cameras], "camera")
         return self
 
     @field_validator("cameras")
@@ -226,14 +226,6 @@ def duplicate_lot(cameras: list[CameraConfig]) -> tuple[int, str] | None:
                            f"{cam.id!r}): lot ids are unique across the site")
             owner[lot.id] = cam.id
     return None
-
-
-def _unique(ids: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise ValueError(f"duplicate {what} id {i!r}")
-        seen.add(i)
 
 
 def load_zones(path: str | Path) -> ZonesConfig:

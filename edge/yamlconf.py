@@ -63,3 +63,12 @@ def validate(model: type[M], data: Any, path: Path, lines: dict[tuple, int],
         value = err.get("input")
         shown = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
         raise EdgeError(f"{where(path, lines, loc)}: {field}: {msg}{shown}") from None
+
+
+def unique_ids(ids: list[str], what: str) -> None:
+    """ValueError naming the first id given twice (``duplicate WHAT id 'x'``)."""
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"duplicate {what} id {i!r}")
+        seen.add(i)

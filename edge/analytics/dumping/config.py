@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge.geometry import polygon_area
+from edge.yamlconf import unique_ids
 
 ID = r"^[A-Za-z0-9_.:-]+$"
 UNKNOWN_OBJECT = "unknown_object"
@@ -58,11 +59,7 @@ class DumpingConfig(_Strict):
     @field_validator("zones")
     @classmethod
     def _unique(cls, v: list[DropoffZoneConfig]) -> list[DropoffZoneConfig]:
-        seen: set[str] = set()
-        for z in v:
-            if z.id in seen:
-                raise ValueError(f"duplicate drop-off zone id {z.id!r}")
-            seen.add(z.id)
+        unique_ids([z.id for z in v], "drop-off zone")
         return v
 
     def points(self) -> list[tuple[str, float, float]]:

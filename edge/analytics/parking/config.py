@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from edge.classes import CLASSES
 from edge.geometry import polygon_area
+from edge.yamlconf import unique_ids
 
 ID = r"^[A-Za-z0-9_.:-]+$"
 CATEGORIES = ("standard", "disabled", "delivery", "ev")
@@ -47,11 +48,7 @@ class LotConfig(_Strict):
     @field_validator("spaces")
     @classmethod
     def _unique(cls, v: list[SpaceConfig]) -> list[SpaceConfig]:
-        seen: set[str] = set()
-        for s in v:
-            if s.id in seen:
-                raise ValueError(f"duplicate space id {s.id!r}")
-            seen.add(s.id)
+        unique_ids([s.id for s in v], "space")
         return v
 
     @model_validator(mode="after")
