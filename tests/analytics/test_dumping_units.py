@@ -263,3 +263,20 @@ def test_a_tracked_passer_by_at_raise_time_does_not_postpone_the_alert() -> None
         return "person"
     (raised,) = run(frames, dwell=5, classifier=person, tracks=lambda t: tracks_of(walker))
     assert raised.cls == "unknown_object" and raised.media_ts <= 12
+
+
+def test_a_camera_knocked_to_a_new_view_learns_it_again_and_keeps_its_open_alert() -> None:
+    # The camera now looks at a red-brick wall: nearly every pixel of the zone differs.
+    other = np.clip(ground(5).astype(np.int16) + (-40, -30, 80), 0, 255).astype(np.uint8)
+
+    def knocked(t: float, img: np.ndarray) -> np.ndarray:
+        if t < 30:
+            return with_box(img, 120, 90) if t >= 5 else img
+        return other.copy()
+    frames = clip(150, knocked)
+    events = run(frames, dwell=5, clear=3)
+    # The box raised once; the new view raises nothing and does not clear it on its own.
+    assert [e.status for e in events] == ["raised"]
+    # ...and once learnt again, new objects in the new view are seen.
+    frames += [with_box(other, 60, 60) for _ in range(40)]
+    assert [e.status for e in run(frames, dwell=5, clear=3)] == ["raised", "raised"]

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from edge.analytics.base import DumpingAlert, Event
-from edge.analytics.dumping.background import ZoneBackground
+from edge.analytics.dumping.background import RELEARN_S, ZoneBackground
 from edge.analytics.dumping.config import UNKNOWN_OBJECT, DropoffZoneConfig, DumpingConfig
 from edge.analytics.dumping.lifecycle import LeftObject, Transition, ZoneObjects
 from edge.store import AlertRecord
@@ -100,6 +100,8 @@ class DumpingAnalytic:
     def _look(self, zone: _Zone, frame: Frame, boxes: np.ndarray) -> list[Transition]:
         view = zone.model.look(frame.image, boxes, frame.media_ts)
         if not view.reliable:
+            if zone.model.unusable_s >= RELEARN_S:
+                self._relearn(zone, frame)
             return []
         t = frame.media_ts
         for region in _regions(view.static):
@@ -117,6 +119,20 @@ class DumpingAnalytic:
             zone.objects.add(region, zone.model.since(region, t), t)
         return [tr for tr in zone.objects.step(t, view.static, view.visible)
                 if tr.status != "raised" or self._confirm(zone, tr, frame, boxes)]
+
+    def _relearn(self, zone: _Zone, frame: Frame) -> None:
+        """The whole zone has looked different for a minute: learn it again. Its open alerts
+        are kept as after a restart (their object's departure will clear them); candidates are
+        dropped."""
+        log.warning("camera %s: drop-off zone %s no longer looks like its reference (camera "
+                    "moved?): learning it again", self.camera, zone.cfg.id)
+        zone.model.relearn()
+        for obj in zone.objects.objects:
+            if obj.alert is not None:
+                self._restored.setdefault(zone.cfg.id, []).append(AlertRecord(
+                    obj.alert, self.camera, zone.cfg.id, obj.first_seen_wall or 0.0,
+                    obj.raised_wall or frame.wall_ts, None, obj.size, obj.cls))
+        zone.objects.objects.clear()
 
     def _confirm(self, zone: _Zone, tr: Transition, frame: Frame, boxes: np.ndarray) -> bool:
         """Name the object about to be raised. A person there whom the tracker does not follow

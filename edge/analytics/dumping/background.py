@@ -33,6 +33,7 @@ _MAX_STEP_S = 2.0  # a longer gap between looks (an outage) counts as this much
 _GAIN_RANGE = (0.4, 2.5)  # beyond this, the exposure change is not believable: hold
 _EDGE_RATIO = 1.15  # reference edges this much stronger than now on the outline: a ghost
 _SCENE_CHANGE = 0.9  # share of the zone changed at once: the scene changed, not an object left
+RELEARN_S = 60.0  # unusable looks for this long: the view itself changed, learn it again
 _RELIT = 0.6  # gradient correlation with the reference above which a change is only light
 
 
@@ -73,8 +74,10 @@ class ZoneBackground:
         self.known = np.zeros(self.inside.shape, bool)  # reference pixels seen unoccluded
         self.count = np.zeros(self.inside.shape, np.float32)  # seconds changed (see 4.)
         self.step_s = self.every_s  # media seconds the last look stood for
+        self.unusable_s = 0.0  # media seconds of unusable looks in a row
         self._last_t: float | None = None
         self._cur: np.ndarray | None = None
+        self._raw: np.ndarray | None = None  # the last look before exposure matching
         self._grads: tuple[np.ndarray, np.ndarray] | None = None  # (now, reference), per look
 
     @property
@@ -119,8 +122,9 @@ class ZoneBackground:
         # crowd in the zone must not pull the gain.
         stable = both & (self.count == 0)
         gain = self._gain(cur, stable if stable.sum() >= 0.25 * self.area else both)
+        self._raw = cur.copy()
         if gain is None:
-            return ZoneView(self.static(), np.zeros_like(self.inside), visible, 1.0, False)
+            return self._unusable(np.zeros_like(self.inside), visible, 1.0)
         cur *= gain
         dist = np.abs(cur - self.ref).max(axis=2)
         changed = (dist > self.threshold) & both
@@ -129,7 +133,8 @@ class ZoneBackground:
         if changed.sum() > _SCENE_CHANGE * self.area:
             # Nearly all of the zone at once is a scene change (lights, the camera knocked), not
             # an object left: hold the counters, learn nothing.
-            return ZoneView(self.static(), changed, visible, gain, False)
+            return self._unusable(changed, visible, gain)
+        self.unusable_s = 0.0
         # Occluded pixels hold; changed ones count up; the others fall fast (a passer-by).
         dt = self.step_s
         up = np.minimum(self.count + dt, 2 * self.static_s)
@@ -139,6 +144,19 @@ class ZoneBackground:
         self.ref[learn] += min(1.0, dt / _LEARN_TAU_S) * (cur[learn] - self.ref[learn])
         self._cur = cur
         return ZoneView(self.static(), changed, visible, gain, True)
+
+    def _unusable(self, changed: np.ndarray, visible: np.ndarray, gain: float) -> ZoneView:
+        self.unusable_s += self.step_s
+        return ZoneView(self.static(), changed, visible, gain, False)
+
+    def relearn(self) -> None:
+        """Take the last look, as it is, for the reference of the whole zone (the camera was
+        moved, or the scene changed for good)."""
+        self.ref = self._raw.copy()
+        self.known = self.inside.copy()
+        self.count[:] = 0
+        self.unusable_s = 0.0
+        self._grads = None
 
     def static(self) -> np.ndarray:
         return self.count >= self.static_s - 1e-6
