@@ -148,7 +148,7 @@ def test_lifecycle_drops_brief_candidates_and_holds_while_hidden() -> None:
     region = np.zeros((20, 50), bool)
     region[5:10, 5:15] = True
     none, everything = np.zeros_like(region), np.ones_like(region)
-    assert objs.add(region, since=0.0, t=3.0)
+    assert objs.add(region, since=0.0)
     assert objs.step(3.0, region, everything) == []
     assert [tr.status for tr in objs.step(10.0, region, everything)] == ["raised"]
     for t in np.arange(10.5, 60, 0.5):  # hidden for 50 s: held, whatever the pixels say
@@ -156,7 +156,7 @@ def test_lifecycle_drops_brief_candidates_and_holds_while_hidden() -> None:
     assert objs.step(60.0, none, everything) == []
     assert [tr.status for tr in objs.step(64.0, none, everything)] == ["cleared"]
     # A candidate gone before its dwell time is dropped without a word.
-    assert objs.add(region, since=70.0, t=72.0)
+    assert objs.add(region, since=70.0)
     assert objs.step(73.0, none, everything) == []
     assert objs.step(76.0, none, everything) == [] and objs.objects == []
 
@@ -165,7 +165,7 @@ def test_small_changes_are_not_objects() -> None:
     objs = ZoneObjects(dwell_s=10, clear_s=4, zone_area=1000, min_area=30)
     tiny = np.zeros((20, 50), bool)
     tiny[0:2, 0:5] = True
-    assert not objs.add(tiny, since=0.0, t=1.0) and objs.objects == []
+    assert not objs.add(tiny, since=0.0) and objs.objects == []
 
 
 @pytest.mark.parametrize("polygon", [[(0, 0), (5, 0), (5, 5)],
@@ -197,14 +197,14 @@ def test_an_object_seen_piece_by_piece_is_one_object() -> None:
     left, right = np.zeros((20, 50), bool), np.zeros((20, 50), bool)
     left[5:12, 5:15] = True
     right[5:12, 16:30] = True  # one pixel apart: the other half, once a passer-by has gone
-    assert objs.add(left, since=0.0, t=3.0)
+    assert objs.add(left, since=0.0)
     assert objs.join(right)
     assert len(objs.objects) == 1 and objs.objects[0].region.sum() == left.sum() + right.sum()
     far = np.zeros((20, 50), bool)
     far[15:20, 40:50] = True
     assert not objs.join(far)
     # Two candidates that grow into each other become one, with the earlier start.
-    assert objs.add(far, since=1.0, t=4.0) and len(objs.objects) == 2
+    assert objs.add(far, since=1.0) and len(objs.objects) == 2
     bridge = np.zeros((20, 50), bool)
     bridge[12:15, 28:42] = True
     assert objs.join(bridge)

@@ -116,7 +116,7 @@ class DumpingAnalytic:
                 if gone is not None:
                     self._cleared.append((zone, gone))
                 continue
-            zone.objects.add(region, zone.model.since(region, t), t)
+            zone.objects.add(region, zone.model.since(region, t))
         return [tr for tr in zone.objects.step(t, view.static, view.visible)
                 if tr.status != "raised" or self._confirm(zone, tr, frame, boxes)]
 

@@ -42,9 +42,7 @@ class ZoneView:
     """One look at a zone, in the model's small pixels."""
 
     static: np.ndarray    # bool (h, w): changed for at least static_s, inside the zone
-    changed: np.ndarray   # bool (h, w): changed now, in view, inside the zone
     visible: np.ndarray   # bool (h, w): inside the zone and not behind a tracked object
-    gain: float           # exposure correction applied to the frame
     reliable: bool        # False when the look is unusable (exposure jump, whole zone changed)
 
 
@@ -124,7 +122,7 @@ class ZoneBackground:
         gain = self._gain(cur, stable if stable.sum() >= 0.25 * self.area else both)
         self._raw = cur.copy()
         if gain is None:
-            return self._unusable(np.zeros_like(self.inside), visible, 1.0)
+            return self._unusable(visible)
         cur *= gain
         dist = np.abs(cur - self.ref).max(axis=2)
         changed = (dist > self.threshold) & both
@@ -133,7 +131,7 @@ class ZoneBackground:
         if changed.sum() > _SCENE_CHANGE * self.area:
             # Nearly all of the zone at once is a scene change (lights, the camera knocked), not
             # an object left: hold the counters, learn nothing.
-            return self._unusable(changed, visible, gain)
+            return self._unusable(visible)
         self.unusable_s = 0.0
         # Occluded pixels hold; changed ones count up; the others fall fast (a passer-by).
         dt = self.step_s
@@ -143,11 +141,11 @@ class ZoneBackground:
         learn = both & ~changed & (self.count == 0)
         self.ref[learn] += min(1.0, dt / _LEARN_TAU_S) * (cur[learn] - self.ref[learn])
         self._cur = cur
-        return ZoneView(self.static(), changed, visible, gain, True)
+        return ZoneView(self.static(), visible, True)
 
-    def _unusable(self, changed: np.ndarray, visible: np.ndarray, gain: float) -> ZoneView:
+    def _unusable(self, visible: np.ndarray) -> ZoneView:
         self.unusable_s += self.step_s
-        return ZoneView(self.static(), changed, visible, gain, False)
+        return ZoneView(self.static(), visible, False)
 
     def relearn(self) -> None:
         """Take the last look, as it is, for the reference of the whole zone (the camera was

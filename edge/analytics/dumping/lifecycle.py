@@ -26,7 +26,6 @@ _TOUCH = np.ones((7, 7), np.uint8)  # or closer than 3 px (model pixels) to it
 class LeftObject:
     region: np.ndarray           # bool (h, w) in the zone model's pixels
     first_seen: float            # media seconds, backdated to when its pixels changed
-    last_seen: float
     absent_since: float | None = None
     raised_at: float | None = None
     size: float = 0.0            # share of the zone's area
@@ -80,12 +79,12 @@ class ZoneObjects:
             host = keep
         host.size = float(host.region.sum()) / self.zone_area
 
-    def add(self, region: np.ndarray, since: float, t: float) -> bool:
+    def add(self, region: np.ndarray, since: float) -> bool:
         """A new candidate (False when it is smaller than the zone's minimum object)."""
         area = int(region.sum())
         if area < self.min_area:
             return False
-        self.objects.append(LeftObject(region.copy(), since, t, size=area / self.zone_area))
+        self.objects.append(LeftObject(region.copy(), since, size=area / self.zone_area))
         return True
 
     def postpone(self, obj: LeftObject, t: float) -> None:
@@ -101,7 +100,7 @@ class ZoneObjects:
             if seen.sum() < _VISIBLE * obj.region.sum():
                 continue  # hidden: hold
             if (static & seen).sum() >= _PRESENT * seen.sum():
-                obj.last_seen, obj.absent_since = t, None
+                obj.absent_since = None
                 if obj.raised_at is None and t - obj.first_seen >= self.dwell_s:
                     obj.raised_at = t
                     out.append(Transition(obj, "raised", t))
