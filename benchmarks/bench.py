@@ -16,6 +16,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm import tqdm
@@ -50,6 +51,8 @@ class Setting(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     threads: int | None = Field(None, ge=1, description="onnxruntime threads")
+    parallel: Literal["frames", "operators"] | None = Field(None, description=(
+        "how the detector uses its threads (see OnnxDetectorSettings.parallel)"))
     analysis_fps: float | None = Field(None, gt=0, description="analyse at most this rate")
     conf: float | None = Field(None, ge=0, le=1, description="detector score floor")
     tracker: dict = Field(default_factory=dict, description="TrackerSettings overrides")
@@ -202,8 +205,9 @@ def run_item(item: Item, m: Matrix, probe: Probe | None, speed_only: bool = Fals
 def _apply(cam, s: Setting) -> None:  # noqa: ANN001
     if s.analysis_fps is not None:
         cam.analysis_fps = s.analysis_fps
-    if isinstance(cam.detector, OnnxDetectorSettings) and s.conf is not None:
-        cam.detector = cam.detector.model_copy(update={"conf": s.conf})
+    if isinstance(cam.detector, OnnxDetectorSettings):
+        update = {k: v for k, v in (("conf", s.conf), ("parallel", s.parallel)) if v is not None}
+        cam.detector = cam.detector.model_copy(update=update)
     if s.tracker:
         cam.tracker = TrackerSettings(**{**cam.tracker.model_dump(), **s.tracker})
 

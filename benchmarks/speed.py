@@ -116,6 +116,8 @@ def run_once(cam: CameraConfig, taps: Sequence[Tap] = (), interval_s: int | None
         "steps_s": ({"preprocess": detect.preprocess, "inference": detect.inference,
                      "postprocess": detect.postprocess} if isinstance(detect, DetectClock)
                     else None),
+        # A frame pool runs this many detect steps at once: each frame costs 1/workers of them.
+        "workers": getattr(runner.detector, "workers", 1),
         "cpu_s": _cpu_s(after) - _cpu_s(before),
         "peak_rss_mib": _peak_rss_mib(after),
         "lines": totals,
@@ -144,14 +146,16 @@ def summarise(run: dict, model: str, decode_alone_ms: tuple[float, float] | None
     ms = {k: 1e3 * v / n for k, v in ms.items()}
     ms["decode"] = 1e3 * run["decode_s"] / max(run["decoded"], 1)
     ms["decode_alone"], ms["decode_alone_cpu"] = decode_alone_ms or (None, None)
+    share = n * run.get("workers", 1)
     for step in ("preprocess", "inference", "postprocess"):
-        ms[step] = 1e3 * run["steps_s"][step] / n if run["steps_s"] else None
+        ms[step] = 1e3 * run["steps_s"][step] / share if run["steps_s"] else None
     # What the analysis thread spent outside the stages: waiting for a frame, recording, looping.
     ms["other"] = ms["wall"] - ms["detect"] - ms["track"] - ms["count"]
     video_s = n / (run["source_fps"] or 25.0)
     fps = n / run["wall_s"]
     return {
         "model": model,
+        "workers": run.get("workers", 1),
         "frames": n,
         "errors": run["errors"],
         "wall_s": round(run["wall_s"], 3),

@@ -92,7 +92,8 @@ def add_spaces(zones: ZonesConfig, paths: Sequence[str]) -> ZonesConfig:
 
 def build_camera(video: str, lines: list[str], zones_path: str | None, model: str | None,
                  threads: int | None = None, spaces: Sequence[str] = (),
-                 dropoffs: Sequence[str] = (), dwell_s: float | None = None) -> CameraConfig:
+                 dropoffs: Sequence[str] = (), dwell_s: float | None = None,
+                 parallel: str | None = None) -> CameraConfig:
     """The camera ``edge analyze`` runs: zones from the file, then ``--line``, ``--spaces`` and
     ``--dropoff`` additions."""
     if not Path(video).is_file():
@@ -113,7 +114,8 @@ def build_camera(video: str, lines: list[str], zones_path: str | None, model: st
         detector = zones.motion or MotionDetectorSettings()
     else:
         detector = OnnxDetectorSettings(**({"model": model} if model else {}),
-                                        **({"threads": threads} if threads else {}))
+                                        **({"threads": threads} if threads else {}),
+                                        **({"parallel": parallel} if parallel else {}))
     return CameraConfig(id="analyze", source=video, detector=detector, zones=zones)
 
 

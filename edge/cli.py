@@ -45,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="seconds an object must stay in a --dropoff zone before an alert "
                          "(default 60)")
     an.add_argument("--model", help="manifest name, path to an .onnx file, or 'motion'")
-    an.add_argument("--threads", type=int, help="onnxruntime threads (default 2)")
+    an.add_argument("--threads", type=int, help="CPU threads of the detector (default 2)")
+    an.add_argument("--parallel", choices=("frames", "operators"),
+                    help="frames (default): one single-threaded inference per thread, each on its "
+                         "own frame; operators: all threads on each frame")
     an.add_argument("--json", dest="json_out", metavar="OUT", help="write the result here")
 
     bench = sub.add_parser("bench", help="benchmark models x clips x settings against ground "
@@ -79,7 +82,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.dwell is not None and not (1 <= args.dwell < float("inf")):
         raise EdgeError(f"--dwell must be at least 1 second, got {args.dwell:g}")
     cam = build_camera(args.video, args.line, args.zones, args.model, args.threads, args.spaces,
-                       args.dropoff, args.dwell)
+                       args.dropoff, args.dwell, args.parallel)
     result = analyze(cam, still_seconds=args.still_seconds)
     text = json.dumps(result, indent=2)
     if args.json_out:

@@ -24,8 +24,9 @@ from edge.config import CameraConfig, ZonesConfig, first_outside, parking_points
 from edge.detectors import build_detector
 from edge.detectors.base import Detector
 from edge.detectors.motion import MotionDetector
+from edge.detectors.pool import DetectorPool
 from edge.errors import EdgeError
-from edge.pipeline import CameraPipeline
+from edge.pipeline import Analysed, CameraPipeline
 from edge.recorder import Recorder
 from edge.sources import (
     SourceSpec,
@@ -81,7 +82,7 @@ class CameraRunner:
     """
 
     def __init__(self, cam: CameraConfig, store: Store, *, flush_seconds: float = 2.0,
-                 resume: bool = True, detector: Detector | None = None,
+                 resume: bool = True, detector: Detector | DetectorPool | None = None,
                  still_seconds: float = 3.0,
                  notify: Callable[[DumpingAlert], list[Notification]] | None = None) -> None:
         self.cam = cam
@@ -100,6 +101,7 @@ class CameraRunner:
             problem = zones.outside(*size)
             if problem:
                 raise EdgeError(f"camera {cam.id!r}: {problem} of {self.spec.uri}")
+        self._owns_detector = detector is None
         self.detector = detector or build_detector(cam.detector)
         if isinstance(self.detector, MotionDetector) and fps:
             self.detector.set_fps(cam.analysis_fps or fps)
@@ -132,12 +134,16 @@ class CameraRunner:
             self.source = VideoSource(cam.id, self.spec, epoch_base=epoch_base,
                                       start_at=self.start_at, realtime=cam.realtime,
                                       analysis_fps=cam.analysis_fps)
-        if self.spec.kind == "file":
+        if self.spec.kind == "file" and not isinstance(self.detector, DetectorPool):
+            # A pool's single-threaded runs have no barrier a decoder could stall: no gate.
             self.pipeline.after_detect.append(self.source.gate())
         self.recorder = Recorder(store, cam.id, key, epoch_base, flush_seconds=flush_seconds,
                                  notify=notify)
         self.frames = 0
         self.errors = 0
+        self._prev: Frame | None = None
+        self._fps = 25.0
+        self._media_pos = self.start_at
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -235,9 +241,9 @@ class CameraRunner:
     def run(self) -> None:
         """Analyse until the source ends or :meth:`stop`; flush what was counted on the way out."""
         self.source.start()
-        prev = None
-        fps = self.source.source_fps or 25.0
-        media_pos = self.start_at
+        self._prev = None
+        self._fps = self.source.source_fps or 25.0
+        self._media_pos = self.start_at
         # A live camera's parking starts on its first frame (see _start_live_parking).
         live_parking = None if self.parking is not None else zones_of(self.cam).parking
         live_dumping = None if self.dumping is not None else zones_of(self.cam).dumping
@@ -247,7 +253,7 @@ class CameraRunner:
                 if frame is None:
                     if self.source.finished:
                         break
-                    self.recorder.maybe_flush(media_pos)
+                    self.recorder.maybe_flush(self._media_pos)
                     continue
                 if live_parking is not None:
                     self._start_live_parking(live_parking, frame)
@@ -255,27 +261,38 @@ class CameraRunner:
                 if live_dumping is not None:
                     self._start_live_dumping(live_dumping, frame)
                     live_dumping = None
-                self._analyse(frame)
-                if prev is not None and 0 < frame.media_ts - prev.media_ts <= _MAX_COVERED_GAP_S:
-                    self.recorder.covered(prev.wall_ts, frame.media_ts - prev.media_ts)
-                prev = frame
-                media_pos = frame.media_ts if self.spec.live else (frame.index + 1) / fps
-                self.recorder.maybe_flush(media_pos)
-            if prev is not None and self.source.finished:
-                self.recorder.covered(prev.wall_ts, 1.0 / fps)  # the last frame's own duration
+                self._record(self.pipeline.push(frame))
+            # Frames in flight are decoded and half analysed: finish them, even on stop.
+            self._record(self.pipeline.drain())
+            if self._prev is not None and self.source.finished:
+                self.recorder.covered(self._prev.wall_ts, 1.0 / self._fps)  # the last one's own
         finally:
             self.source.stop()
-            self._final_flush(media_pos)
+            if self._owns_detector and isinstance(self.detector, DetectorPool):
+                self.detector.close()
+            self._final_flush(self._media_pos)
 
-    def _analyse(self, frame: Frame) -> None:
-        try:
-            self.recorder.add(self.pipeline.process(frame))
-            self.frames += 1
-        except Exception:  # a bad frame or a model hiccup must not stop the camera
-            self.errors += 1
-            if self.errors in (1, 10, 100) or self.errors % 1000 == 0:
-                log.exception("camera %s: analysis failed on frame %d (%d failures so far)",
-                              self.cam.id, frame.index, self.errors)
+    def _record(self, done: list[Analysed]) -> None:
+        """Frames out of the pipeline, in order: their events, coverage and checkpoint position
+        (only analysed frames move it, so a restart never skips one still in flight)."""
+        for a in done:
+            frame = a.frame
+            try:
+                if a.error is not None:
+                    raise a.error
+                self.recorder.add(a.events)
+                self.frames += 1
+            except Exception:  # a bad frame or a model hiccup must not stop the camera
+                self.errors += 1
+                if self.errors in (1, 10, 100) or self.errors % 1000 == 0:
+                    log.exception("camera %s: analysis failed on frame %d (%d failures so far)",
+                                  self.cam.id, frame.index, self.errors)
+            prev = self._prev
+            if prev is not None and 0 < frame.media_ts - prev.media_ts <= _MAX_COVERED_GAP_S:
+                self.recorder.covered(prev.wall_ts, frame.media_ts - prev.media_ts)
+            self._prev = frame
+            self._media_pos = frame.media_ts if self.spec.live else (frame.index + 1) / self._fps
+            self.recorder.maybe_flush(self._media_pos)
 
     def _final_flush(self, media_pos: float) -> None:
         try:

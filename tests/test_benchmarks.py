@@ -262,6 +262,9 @@ def test_speed_and_counts_on_real_clip_with_yolox(assets: Path) -> None:
     (row,) = report["results"]
     ms = row["ms_per_frame"]
     assert row["frames"] == 107
-    assert 0 < ms["preprocess"] + ms["inference"] + ms["postprocess"] <= ms["detect"]
+    # The default detector is a pool of 2 single-threaded runs: each frame's steps cost the
+    # machine half their time, and all of them fit in the run's wall time.
+    assert row["workers"] == 2
+    assert 0 < ms["preprocess"] + ms["inference"] + ms["postprocess"] <= ms["wall"]
     got = bench_counts.score(row["lines"], clip.truth)
     assert sum(r["truth"] for r in got) == 5

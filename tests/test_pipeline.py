@@ -64,3 +64,28 @@ def test_a_failing_analytic_does_not_lose_the_others_events() -> None:
     pipe = CameraPipeline("c", _Detector(), ByteTracker(TrackerSettings()), [Broken(), Ticker()])
     events = [ev for i in range(3) for ev in pipe.process(_frame(i))]
     assert len(events) == 3 and pipe.failures == {"broken": 3}
+
+
+def test_a_pool_keeps_frames_in_flight_and_hands_them_back_in_order() -> None:
+    from edge.detectors.pool import DetectorPool
+    from tests.helpers import Stamp
+
+    seen = []
+    pool = DetectorPool(Stamp(fail_on=40), workers=2)  # type: ignore[arg-type]
+    pipe = CameraPipeline("c", pool, ByteTracker(TrackerSettings()), [],
+                          taps=[lambda f, d, t: seen.append(f.index)])
+    assert pipe.depth == 3
+    out = []
+    for i in range(8):
+        frame = Frame(image=np.full((48, 64, 3), 10 * i, np.uint8), index=i, media_ts=i / 10,
+                      wall_ts=i / 10)
+        done = pipe.push(frame)
+        assert len(done) == (0 if i < 2 else 1)  # two in flight, then one out per frame in
+        out += done
+    out += pipe.drain()
+    assert [a.frame.index for a in out] == list(range(8))
+    errors = {a.frame.index: str(a.error) for a in out if a.error is not None}
+    assert errors == {4: "model hiccup on 40"}  # only its own frame, the tracker goes on
+    assert seen == [0, 1, 2, 3, 5, 6, 7] and pipe.clock.frames == 7
+    assert pipe.drain() == []
+    pool.close()

@@ -18,6 +18,7 @@ from edge.detectors.base import Detector
 from edge.detectors.gfl import GflDetector
 from edge.detectors.motion import MotionDetector, MotionDetectorSettings
 from edge.detectors.onnx_model import Family, OnnxDetector, OnnxDetectorSettings, OnnxModel
+from edge.detectors.pool import DetectorPool
 from edge.detectors.ultralytics import UltralyticsDetector
 from edge.detectors.yolox import YoloxDetector
 from edge.errors import EdgeError
@@ -47,8 +48,12 @@ _FAMILY_PREPROCESS = {
 
 def build_detector(settings: BaseModel, resolve_model: ResolveModel | None = None,
                    manifest: Manifest | None = None,
-                   registry: dict[str, tuple[type[BaseModel], type]] = DETECTORS) -> Detector:
+                   registry: dict[str, tuple[type[BaseModel], type]] = DETECTORS
+                   ) -> Detector | DetectorPool:
     """Build the detector a validated ``detector:`` section asks for.
+
+    An ONNX detector with ``threads`` > 1 and ``parallel: frames`` is a :class:`DetectorPool`
+    of ``threads`` single-threaded replicas on one session.
 
     ``resolve_model(name) -> (spec, path)`` finds a manifest model by name (default:
     :func:`edge.assets.resolve_model`, which may download). A ``model`` that is a path to an
@@ -56,6 +61,10 @@ def build_detector(settings: BaseModel, resolve_model: ResolveModel | None = Non
     ``settings.family`` and that family's usual preprocessing.
     """
     if isinstance(settings, OnnxDetectorSettings):
+        if settings.parallel == "frames" and settings.threads > 1:
+            one = settings.model_copy(update={"threads": 1})
+            return DetectorPool(_build_onnx(one, resolve_model, manifest, registry),
+                                settings.threads)
         return _build_onnx(settings, resolve_model, manifest, registry)
     kind = getattr(settings, "type", None)
     if kind not in registry:
@@ -103,6 +112,7 @@ def unlisted_spec(path: Path, family: Family, model: OnnxModel) -> ModelSpec:
 
 
 __all__ = [
-    "DETECTORS", "Detector", "GflDetector", "OnnxDetector", "OnnxDetectorSettings", "OnnxModel",
-    "ResolveModel", "UltralyticsDetector", "YoloxDetector", "build_detector", "unlisted_spec",
+    "DETECTORS", "Detector", "DetectorPool", "GflDetector", "OnnxDetector",
+    "OnnxDetectorSettings", "OnnxModel", "ResolveModel", "UltralyticsDetector", "YoloxDetector",
+    "build_detector", "unlisted_spec",
 ]

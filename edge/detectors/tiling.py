@@ -77,9 +77,11 @@ class TiledDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         s = self.grid.size
+        tiles = [image[y:y + s, x:x + s] for x, y in self.grid.origins]
+        many = getattr(self.detector, "detect_many", None)  # a pool runs tiles side by side
+        found = many(tiles) if many else [self.detector.detect(t) for t in tiles]
         parts = []
-        for x, y in self.grid.origins:
-            det = self.detector.detect(image[y:y + s, x:x + s])
+        for (x, y), det in zip(self.grid.origins, found, strict=True):
             if len(det):
                 offset = np.array([x, y, x, y], np.float32)
                 parts.append(Detections(det.xyxy + offset, det.scores, det.classes))

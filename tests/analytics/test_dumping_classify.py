@@ -147,8 +147,8 @@ def detector(assets: Path):
             path = assets / "models" / spec.file
             if not path.is_file():
                 pytest.skip(f"{path} is not in EDGE_ASSETS")
-            built[name] = build_detector(OnnxDetectorSettings(model=name, conf=0.3),
-                                         resolve_model=lambda _: (spec, path))
+            settings = OnnxDetectorSettings(model=name, conf=0.3, parallel="operators")
+            built[name] = build_detector(settings, resolve_model=lambda _: (spec, path))
         return built[name]
 
     return get

@@ -88,7 +88,7 @@ def test_builds_by_name(resolve_local) -> None:
 def test_path_takes_family_from_manifest_file_name(assets: Path, tmp_path: Path) -> None:
     path = tmp_path / "nanodet_m.onnx"
     path.symlink_to(assets / "models" / "nanodet_m.onnx")
-    det = build_detector(OnnxDetectorSettings(model=str(path)))
+    det = build_detector(OnnxDetectorSettings(model=str(path), parallel="operators"))
     assert isinstance(det, GflDetector) and det.spec.name == "nanodet_m"
 
 
@@ -113,7 +113,8 @@ def test_wrong_output_layout_names_file(assets: Path, tmp_path: Path) -> None:
 def test_unlisted_file_with_family(assets: Path, tmp_path: Path, pets_frames) -> None:
     path = tmp_path / "my_yolox.onnx"
     path.symlink_to(assets / "models" / "yolox_nano.onnx")
-    det = build_detector(OnnxDetectorSettings(model=str(path), family="yolox"))
+    det = build_detector(OnnxDetectorSettings(model=str(path), family="yolox",
+                                                parallel="operators"))
     assert isinstance(det, YoloxDetector) and det.spec.input_size == (416, 416)
     image, gt = pets_frames[0]
     assert len(det.detect(image)) >= len(gt) // 2

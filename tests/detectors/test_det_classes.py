@@ -37,7 +37,7 @@ def detector(resolve_local):
             _, path = resolve_local(name)
             if not path.is_file():
                 pytest.skip(f"{path} is not in EDGE_ASSETS")
-            det = build_detector(OnnxDetectorSettings(model=name, conf=0.3),
+            det = build_detector(OnnxDetectorSettings(model=name, conf=0.3, parallel="operators"),
                                  resolve_model=resolve_local)
             assert isinstance(det, OnnxDetector)
             built[name] = det

@@ -18,6 +18,7 @@ from edge.analytics.dumping.config import BULKY_CLASSES
 from edge.detectors.base import Detector
 from edge.detectors.nms import box_area, intersection
 from edge.detectors.onnx_model import OnnxDetector
+from edge.detectors.pool import DetectorPool
 
 Box = tuple[int, int, int, int]
 
@@ -81,6 +82,8 @@ def classifier_for(detector: Detector) -> Classifier | None:
     """The class guesser for a camera's detector: None where it has no COCO classes (motion).
     It also looks for ``person``: someone sitting or lying still where the tracker lost them is
     not waste (the analytic postpones the alert)."""
+    if isinstance(detector, DetectorPool):
+        detector = detector.primary
     if not isinstance(detector, OnnxDetector):
         return None
     return BulkyClassifier(detector, (*BULKY_CLASSES, "person"))
