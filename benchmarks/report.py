@@ -238,8 +238,10 @@ def to_markdown(report: dict, images: list[str]) -> str:
     if prs:
         out += ["", "## Peers, same clip and same model", "",
                 "Ultralytics runs its own pipeline on its own export; supervision's LineZone "
-                "with trackers' ByteTrack is fed the product's detector (counting logic alone). "
-                "fps is the median of the runs, product and peer alternating.", ""]
+                "with trackers' ByteTrack is fed the product's detector (counting logic alone), "
+                "one frame at a time with both threads on each; the product keeps frames in "
+                "flight on single-threaded runs (`parallel: frames`). fps is the median of the "
+                "runs, product and peer alternating.", ""]
         out.append(markdown_table(
             ["clip", "model", "peer", "edge counts", "peer counts", "edge error", "peer error",
              "runs", "edge fps", "peer fps", "fps ratio"],
