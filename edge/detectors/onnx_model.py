@@ -91,9 +91,9 @@ class OnnxDetectorSettings(BaseModel):
     threads: int = Field(2, ge=1, description="CPU threads the detector uses")
     parallel: Literal["frames", "operators"] = Field("frames", description=(
         "how several threads share the work: 'frames' runs one single-threaded inference per "
-        "thread, each on its own frame (1.3-1.5x the frames/s of 'operators' on 2 cores, one "
-        "frame more latency); 'operators' splits each inference's operators over the threads "
-        "(lowest latency per frame)"))
+        "thread, each on its own frame (1.2-1.7x the analysed frames/s of 'operators' on 2 "
+        "cores, one frame more latency); 'operators' splits each inference's operators over "
+        "the threads (lowest latency per frame)"))
 
 
 def _dims(shape: tuple) -> str:

@@ -2,8 +2,9 @@
 
 A small detector spends a large share of a 2-thread run in the barriers between its operators'
 parallel loops; one single-threaded run per core, each on its own frame, has no barrier at all.
-Measured on the project's 2-core machine (S2L1, 300 frames): YOLOX-Nano 58 -> 75 frames/s,
-PicoDet-S 28 -> 42, NanoDet-m 40 -> 56, YOLO11n int8 39 -> 59, the same CPU used.
+Measured on the project's 2-core machine, detection alone (S2L1, 300 frames): YOLOX-Nano 58 -> 75
+frames/s, PicoDet-S 28 -> 42, NanoDet-m 40 -> 56, YOLO11n int8 39 -> 59; end to end through
+``edge analyze`` 1.2-1.7x (benchmarks/README.md, "Frame-parallel detection").
 The price is latency: a frame's detections come one inference (not half of one) after it arrives.
 
 The replicas share the session (onnxruntime's ``Run`` is thread-safe, and with one intra-op
