@@ -188,7 +188,7 @@ def run_item(item: Item, m: Matrix, probe: Probe | None, speed_only: bool = Fals
     truth = load_truth(spec) if spec else Truth()
     fps_video = spec.fps if spec else 25.0
     if item.tool != "edge":
-        return _run_peer(item, clip, truth, fps_video)
+        return _run_peer(item, clip, truth, fps_video, item.setting.threads or m.threads)
     cam = camera_for(clip, item.model, item.setting.threads or m.threads)
     _apply(cam, item.setting)
     cam.start_time = 0.0  # bins in media time, so intervals line up with the ground truth
@@ -214,14 +214,16 @@ def _apply(cam, s: Setting) -> None:  # noqa: ANN001
         cam.tracker = TrackerSettings(**{**cam.tracker.model_dump(), **s.tracker})
 
 
-def _run_peer(item: Item, clip, truth, fps_video: float) -> Run:  # noqa: ANN001
+def _run_peer(item: Item, clip, truth, fps_video: float, threads: int) -> Run:  # noqa: ANN001
     """A peer on the clip's lines, scored on the same terms as the product: the zones' class
     filter applies to its counts, and supervision uses the zones' anchor."""
     zones = load_zones(clip.zones) if clip.zones is not None else None
     lines = [line_arg(ln.id, ln.p1, ln.p2) for ln in zones.lines] if zones else list(clip.lines)
     extra: list[str] = []
-    if zones and item.tool == "supervision" and any(ln.anchor == "center" for ln in zones.lines):
-        extra = ["--anchor", "center"]
+    if item.tool == "supervision":  # the product's detector, with the product run's threads
+        extra = ["--threads", str(threads)]
+        if zones and any(ln.anchor == "center" for ln in zones.lines):
+            extra += ["--anchor", "center"]
     out = run_peer(item.tool, clip.path, lines, item.model, extra=extra)
     if out is None:
         raise EdgeError(f"peer {item.tool} is not installed: run `make bench-peers`")
@@ -243,13 +245,13 @@ def speed_rounds(items: list[Item], m: Matrix) -> list[list[int]]:
     clip and model, one after the other, so a drift of the machine hits both alike; their fps is
     the median over the rounds. Returns indices into ``items``, one list per round."""
     rounds = []
-    for _ in range(m.peers.repeats):
+    for r in range(m.peers.repeats):
         order: list[int] = []
         for i, item in enumerate(items):
             if item.tool == "edge":
                 continue
             twin = items.index(Item("edge", item.model, item.setting, item.clip))
-            order += [i, twin]
+            order += [i, twin] if r % 2 == 0 else [twin, i]  # each first in turn
         rounds.append(order)
     return rounds
 

@@ -18,7 +18,7 @@ from edge.analytics.parking.analytic import ParkingAnalytic
 from edge.analytics.parking.config import ParkingConfig, TilingConfig
 from edge.analytics.parking.importers import load_spaces
 from edge.assets import clip_ground_truth, load_clip_manifest, resolve_clip
-from edge.detectors import OnnxDetectorSettings, build_detector
+from edge.detectors import DetectorPool, OnnxDetectorSettings, build_detector
 from edge.errors import EdgeError
 from edge.types import Frame, Tracks
 
@@ -41,17 +41,21 @@ def run_parking(clip: str, model: str, threads: int, tile_px: int | None = None,
     tiling = TilingConfig() if tile_px is None else TilingConfig(tile_px=tile_px)
     cfg = ParkingConfig(lots=[spaces.lot], reference=reference, tiling=tiling)
     detector = build_detector(OnnxDetectorSettings(model=model, threads=threads))
-    analytic = ParkingAnalytic("bench", cfg, detector, (image.shape[1], image.shape[0]))
-    t0 = time.perf_counter()
-    analytic.update(Frame(image, 0, 0.0, 0.0), Tracks.empty())
-    first_ms = 1e3 * (time.perf_counter() - t0)
-    states = analytic.states()[spaces.lot.id]
-    wall, cpu = [], []
-    for i in range(1, repeats + 1):
-        c0, t0 = _cpu_s(), time.perf_counter()
-        analytic.update(Frame(image, i, i * cfg.every_s, i * cfg.every_s), Tracks.empty())
-        wall.append(1e3 * (time.perf_counter() - t0))
-        cpu.append(1e3 * (_cpu_s() - c0))
+    try:
+        analytic = ParkingAnalytic("bench", cfg, detector, (image.shape[1], image.shape[0]))
+        t0 = time.perf_counter()
+        analytic.update(Frame(image, 0, 0.0, 0.0), Tracks.empty())
+        first_ms = 1e3 * (time.perf_counter() - t0)
+        states = analytic.states()[spaces.lot.id]
+        wall, cpu = [], []
+        for i in range(1, repeats + 1):
+            c0, t0 = _cpu_s(), time.perf_counter()
+            analytic.update(Frame(image, i, i * cfg.every_s, i * cfg.every_s), Tracks.empty())
+            wall.append(1e3 * (time.perf_counter() - t0))
+            cpu.append(1e3 * (_cpu_s() - c0))
+    finally:
+        if isinstance(detector, DetectorPool):  # threads > 1: its worker threads
+            detector.close()
     labelled = {k: v for k, v in spaces.labels.items() if v is not None}
     right = sum(states[k] == ("occupied" if v else "free") for k, v in labelled.items())
     true_occ = sum(labelled.values())

@@ -91,10 +91,10 @@ def per_class(report: dict) -> dict[tuple[str, str], dict[str, list[int]]]:
 
 def peers(report: dict) -> list[dict]:
     """Each peer run beside the product's run on the same clip and model."""
-    edge = {(r["clip"], r["model"]): r for r in report["runs"] if r["tool"] == "edge"}
+    edge = {(r["clip"], r["model"], r["setting"]): r for r in report["runs"] if r["tool"] == "edge"}
     rows = []
     for r in report["runs"]:
-        twin = edge.get((r["clip"], r["model"]))
+        twin = edge.get((r["clip"], r["model"], r["setting"]))
         if r["tool"] == "edge" or twin is None:
             continue
         e, p = twin["suites"].get("counting", {}), r["suites"].get("counting", {})
@@ -107,6 +107,24 @@ def peers(report: dict) -> list[dict]:
                                  len(r["suites"].get("cost", {}).get("fps_runs") or [pf])),
                      "edge_counts": _compact(twin["lines"]), "peer_counts": _compact(r["lines"])})
     return rows
+
+
+def peers_note(matrix: dict) -> str:
+    """How the peers ran, from the matrix (the product's setting is the first of the axis)."""
+    first = (matrix.get("settings") or [{}])[0]
+    threads = first.get("threads") or matrix.get("threads", 2)
+    parallel = first.get("parallel") or ("frames" if threads > 1 else "operators")
+    how = {"frames": "frames in flight on single-threaded runs",
+           "operators": "one frame at a time, like supervision"}[parallel]
+    repeats = (matrix.get("peers") or {}).get("repeats", 1)
+    median = "the mean of the 2" if repeats == 2 else f"the median of the {repeats}"
+    return (f"Ultralytics runs its own pipeline on its own export. supervision's LineZone with "
+            f"trackers' ByteTrack is fed the product's detector (same model, same {threads} "
+            f"thread(s)) one frame at a time, all threads on each frame (`parallel: "
+            f"operators`): that is its frame-by-frame loop. The product runs with `parallel: "
+            f"{parallel}` ({how}), so the fps ratio includes how each schedules the detector, "
+            f"not only the counting logic. fps is {median} speed runs of each, product and peer "
+            f"alternating, each first in turn.")
 
 
 def _mean(values) -> float | None:  # noqa: ANN001
@@ -236,12 +254,7 @@ def to_markdown(report: dict, images: list[str]) -> str:
     out += dumping_section(report)
     prs = peers(report)
     if prs:
-        out += ["", "## Peers, same clip and same model", "",
-                "Ultralytics runs its own pipeline on its own export; supervision's LineZone "
-                "with trackers' ByteTrack is fed the product's detector (counting logic alone), "
-                "one frame at a time with both threads on each; the product keeps frames in "
-                "flight on single-threaded runs (`parallel: frames`). fps is the median of the "
-                "runs, product and peer alternating.", ""]
+        out += ["", "## Peers, same clip and same model", "", peers_note(report["matrix"]), ""]
         out.append(markdown_table(
             ["clip", "model", "peer", "edge counts", "peer counts", "edge error", "peer error",
              "runs", "edge fps", "peer fps", "fps ratio"],

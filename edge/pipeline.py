@@ -80,8 +80,14 @@ class CameraPipeline:
 
     def push(self, frame: Frame) -> list[Analysed]:
         self._pending.append((frame, self._submit(frame)))
+        return self.ready()
+
+    def ready(self) -> list[Analysed]:
+        """The frames whose detections are done, oldest first, up to the first one still
+        running; when ``depth`` frames are in flight, waits for the oldest. Call it when no new
+        frame comes (a slow or stalled camera), so that no finished frame waits for the next."""
         done = []
-        while len(self._pending) >= self.depth:
+        while self._pending and (len(self._pending) >= self.depth or self._pending[0][1].done()):
             done.append(self._finish(*self._pending.popleft()))
         return done
 

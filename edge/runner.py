@@ -253,6 +253,7 @@ class CameraRunner:
                 if frame is None:
                     if self.source.finished:
                         break
+                    self._record(self.pipeline.ready())  # a slow camera's frames in flight
                     self.recorder.maybe_flush(self._media_pos)
                     continue
                 if live_parking is not None:

@@ -79,13 +79,30 @@ def test_a_pool_keeps_frames_in_flight_and_hands_them_back_in_order() -> None:
     for i in range(8):
         frame = Frame(image=np.full((48, 64, 3), 10 * i, np.uint8), index=i, media_ts=i / 10,
                       wall_ts=i / 10)
-        done = pipe.push(frame)
-        assert len(done) == (0 if i < 2 else 1)  # two in flight, then one out per frame in
-        out += done
+        out += pipe.push(frame)
+        assert len(pipe._pending) < pipe.depth  # never more than 2 in flight after a push
     out += pipe.drain()
     assert [a.frame.index for a in out] == list(range(8))
     errors = {a.frame.index: str(a.error) for a in out if a.error is not None}
     assert errors == {4: "model hiccup on 40"}  # only its own frame, the tracker goes on
     assert seen == [0, 1, 2, 3, 5, 6, 7] and pipe.clock.frames == 7
     assert pipe.drain() == []
+    pool.close()
+
+
+def test_ready_hands_on_finished_frames_without_waiting_for_the_next() -> None:
+    """A slow or stalled camera: frames in flight come out once done, with no new push."""
+    import time
+
+    from edge.detectors.pool import DetectorPool
+    from tests.helpers import Stamp
+
+    pool = DetectorPool(Stamp(), workers=2)  # type: ignore[arg-type]
+    pipe = CameraPipeline("c", pool, ByteTracker(TrackerSettings()), [])
+    first = [a.frame.index for a in pipe.push(_frame(0)) + pipe.push(_frame(1))]
+    deadline = time.monotonic() + 5
+    while pipe._pending and time.monotonic() < deadline:
+        first += [a.frame.index for a in pipe.ready()]
+        time.sleep(0.01)
+    assert first == [0, 1] and pipe.drain() == []
     pool.close()

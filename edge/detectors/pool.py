@@ -5,7 +5,8 @@ parallel loops; one single-threaded run per core, each on its own frame, has no 
 Measured on the project's 2-core machine, detection alone (S2L1, 300 frames): YOLOX-Nano 58 -> 75
 frames/s, PicoDet-S 28 -> 42, NanoDet-m 40 -> 56, YOLO11n int8 39 -> 59; end to end through
 ``edge analyze`` 1.2-1.7x (benchmarks/README.md, "Frame-parallel detection").
-The price is latency: a frame's detections come one inference (not half of one) after it arrives.
+The price is latency: each frame takes a whole single-threaded inference, and up to ``workers``
+frames are in flight (each is handed on as soon as it and the frames before it are done).
 
 The replicas share the session (onnxruntime's ``Run`` is thread-safe, and with one intra-op
 thread it runs on the calling thread), so the model is loaded once. Results come back in
