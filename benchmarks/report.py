@@ -114,16 +114,17 @@ def peers_note(matrix: dict) -> str:
     first = (matrix.get("settings") or [{}])[0]
     threads = first.get("threads") or matrix.get("threads", 2)
     parallel = first.get("parallel") or ("frames" if threads > 1 else "operators")
-    how = {"frames": "frames in flight on single-threaded runs",
-           "operators": "one frame at a time, like supervision"}[parallel]
+    how = {"frames": "frames in flight on single-threaded runs, so the fps ratio includes how "
+                     "each schedules the detector, not only the counting logic",
+           "operators": "one frame at a time, like supervision, so the fps ratio compares the "
+                        "rest of the two pipelines"}[parallel]
     repeats = (matrix.get("peers") or {}).get("repeats", 1)
     median = "the mean of the 2" if repeats == 2 else f"the median of the {repeats}"
     return (f"Ultralytics runs its own pipeline on its own export. supervision's LineZone with "
             f"trackers' ByteTrack is fed the product's detector (same model, same {threads} "
             f"thread(s)) one frame at a time, all threads on each frame (`parallel: "
             f"operators`): that is its frame-by-frame loop. The product runs with `parallel: "
-            f"{parallel}` ({how}), so the fps ratio includes how each schedules the detector, "
-            f"not only the counting logic. fps is {median} speed runs of each, product and peer "
+            f"{parallel}` ({how}). fps is {median} speed runs of each, product and peer "
             f"alternating, each first in turn.")
 
 
