@@ -92,8 +92,8 @@ class OnnxDetectorSettings(BaseModel):
     parallel: Literal["frames", "operators"] = Field("frames", description=(
         "how several threads share the work: 'frames' runs one single-threaded inference per "
         "thread, each on its own frame (1.2-1.7x the analysed frames/s of 'operators' on 2 "
-        "cores; up to `threads` frames in flight); 'operators' splits each inference's operators over "
-        "the threads (lowest latency per frame)"))
+        "cores; up to `threads` frames in flight); 'operators' splits each inference's "
+        "operators over the threads (lowest latency per frame)"))
 
 
 def _dims(shape: tuple) -> str:
