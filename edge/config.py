@@ -241,11 +241,13 @@ def import_lots(zones: ZonesConfig, path: Path, lines: dict[tuple, int],
     (relative to ``path``'s folder); errors point at the ``file`` key of ``path``."""
     if zones.parking is None:
         return zones
-    ref = zones.parking.reference
-    if ref is not None and not Path(ref).is_absolute():
-        # the empty-lot image, like a lot's file, is relative to the file that names it
-        zones = zones.model_copy(update={"parking": zones.parking.model_copy(
-            update={"reference": str(path.parent / ref)})})
+    # the empty-lot image and the space model, like a lot's file, are relative to the file
+    # that names them
+    relative = {key: str(path.parent / value) for key in ("reference", "classifier")
+                if (value := getattr(zones.parking, key)) is not None
+                and not Path(value).is_absolute()}
+    if relative:
+        zones = zones.model_copy(update={"parking": zones.parking.model_copy(update=relative)})
     if all(lot.file is None for lot in zones.parking.lots):
         return zones
     lots = []

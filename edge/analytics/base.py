@@ -47,12 +47,14 @@ class SpaceChange(Event):
 
 @dataclass(frozen=True, slots=True)
 class LotOccupancy(Event):
-    """One occupancy analysis of a lot: how many of its spaces are in each state right now."""
+    """One occupancy analysis of a lot: how many of its spaces are in each state right now, and
+    how many have a learnt empty-state reference."""
 
     lot: str
     occupied: int
     free: int
     unknown: int
+    learnt: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,30 +1,33 @@
-"""Per-space appearance against the empty state: has the ground structure of the space changed?
+"""What each space looks like in one frame: its rectified patch, texture and gradient field.
 
-COCO nano detectors miss many parked cars seen from high above (the PUCPR view): on 208-px tiles
-YOLOX-Nano finds about two thirds of them. A car, however, always replaces the ground texture of
-its space (asphalt grain, paint marks, pavers) with its own edges. We compare the *orientation*
-of the intensity gradients in each space with those of an empty-lot reference: a normalised
-correlation of gradient vectors, which a global light change (gain, offset, day vs. dusk) leaves
-near 1 and a car drives near 0.
+Every space is rectified to a small square patch by its own homography; all patches of a lot
+come from one ``cv2.remap`` of the frame (maps built once), so an analysis costs one remap and a
+few vectorised numpy/OpenCV passes over the stacked patches, whatever the number of spaces.
 
-Every space is rectified to a small square patch by its own homography; all patches come from
-one ``cv2.remap`` of the frame (maps built once), so an analysis costs one remap and a few
-vectorised numpy reductions whatever the number of spaces. The reference is registered to the
-current view (ECC affine), since cameras drift: UFPR04 moved by 54 px between two annotated days.
+Two cues come out of a :class:`Look`:
+
+* **texture**, with no reference at all: the mean gradient magnitude of the patch blurred at a
+  car's scale (``TEXTURE_SIGMA`` of a ``PATCH``-px patch: windscreens, roof edges, the dark gap
+  under a car), over the patch's median brightness so that exposure and day/dusk do not matter.
+  Bare asphalt, pavers and painted lines are fine-grained and fall below that scale; a car does
+  not. Measured per space, it needs no picture of the lot empty;
+* the **gradient field** (orientation of the intensity gradients), compared with a reference of
+  the same space seen free (:mod:`.reference`): a normalised correlation that a global light
+  change leaves near 1 and a car drives near 0.
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-log = logging.getLogger(__name__)
-
 PATCH = 48   # rectified patch side, px
 MARGIN = 8   # px of each patch's border left out: paint lines and neighbours' overhang
+TEXTURE_SIGMA = 2.0  # px of blur before the texture cue: car-scale structure only
 _FLAT = 4.0  # mean gradient magnitude below which a patch is textureless
+_INNER = slice(MARGIN, PATCH - MARGIN)
 
 
 def patch_maps(polygons: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -50,14 +53,36 @@ def _quad(poly: np.ndarray) -> np.ndarray:
     return poly
 
 
-def _gradients(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sobel gradients of stacked patches (n*PATCH, PATCH), cropped to each patch's interior."""
+def gray(image: np.ndarray) -> np.ndarray:
+    """float32 grey image (a grey image passes through)."""
+    g = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    return g.astype(np.float32)
+
+
+def _interior(stack: np.ndarray) -> np.ndarray:
+    """(n*PATCH, PATCH) stacked patches -> (n, I, I), each patch's interior."""
+    return stack.reshape(-1, PATCH, PATCH)[:, _INNER, _INNER]
+
+
+def gradients(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sobel gradients of stacked patches (n*PATCH, PATCH), cropped to each patch's interior
+    (the margin also keeps the kernels from reaching into the neighbouring patch)."""
     gx = cv2.Sobel(patches, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(patches, cv2.CV_32F, 0, 1, ksize=3)
-    inner = slice(MARGIN, PATCH - MARGIN)
-    n = patches.shape[0] // PATCH
-    return (gx.reshape(n, PATCH, PATCH)[:, inner, inner],
-            gy.reshape(n, PATCH, PATCH)[:, inner, inner])
+    return _interior(gx), _interior(gy)
+
+
+def smooth_gradients(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gradients` of the patches blurred to a car's scale (``TEXTURE_SIGMA``)."""
+    return gradients(cv2.GaussianBlur(patches, (0, 0), TEXTURE_SIGMA))
+
+
+def texture(patches: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Per patch, car-scale gradient magnitude (of :func:`smooth_gradients` ``gx, gy``) over
+    brightness (see the module doc)."""
+    magnitude = np.sqrt(gx * gx + gy * gy).mean(axis=(1, 2))
+    level = np.median(_interior(patches).reshape(len(magnitude), -1), axis=1)
+    return magnitude / (level + 10.0)
 
 
 def similarity(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
@@ -71,55 +96,28 @@ def similarity(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -
     return np.where(flat, 1.0, dot / np.maximum(na * nb, 1e-6))
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+@dataclass(frozen=True, slots=True)
+class Look:
+    """One frame's view of every space of a lot: gradient fields (n, I, I) and texture (n,)."""
+
+    gx: np.ndarray
+    gy: np.ndarray
+    texture: np.ndarray
 
 
-class EmptyReference:
-    """An empty-lot snapshot of the camera, compared space by space with each analysed frame."""
+class SpacePatches:
+    """A lot's spaces as rectified patches of any frame of the camera."""
 
-    def __init__(self, reference: np.ndarray, polygons: list[np.ndarray]) -> None:
-        self.reference = _gray(reference).astype(np.float32)
+    def __init__(self, polygons: list[np.ndarray]) -> None:
         self.maps = patch_maps(polygons)
-        self.warp = np.eye(2, 3, dtype=np.float32)  # reference -> current view
-        self._ref_grad = self._patch_grad(self.reference)
+        self.n = len(polygons)
 
-    def _patch_grad(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        patches = cv2.remap(gray, *self.maps, interpolation=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-        return _gradients(patches)
+    def sample(self, gray_image: np.ndarray) -> np.ndarray:
+        """(n*PATCH, PATCH) float32 patches of a grey frame."""
+        return cv2.remap(gray_image, *self.maps, interpolation=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
 
-    def register(self, frame: np.ndarray, scale: float = 1.0) -> bool:
-        """Align the reference to ``frame`` (affine, estimated at ``scale``). False when ECC
-        does not converge: the previous alignment is kept. Full scale by default: the
-        comparison needs sub-pixel alignment (PUCPR: 70 % of spaces right unaligned, 97 %
-        aligned), and at half scale ECC diverged on that pair."""
-        cur = _gray(frame).astype(np.float32)
-        if cur.shape != self.reference.shape:
-            raise ValueError(f"reference image is {self.reference.shape[1]}x"
-                             f"{self.reference.shape[0]}, frames are {cur.shape[1]}x{cur.shape[0]}")
-        small = [cv2.GaussianBlur(cv2.resize(g, None, fx=scale, fy=scale,
-                                             interpolation=cv2.INTER_AREA), (5, 5), 0)
-                 for g in (cur, self.reference)]
-        warp = self.warp.copy()
-        warp[:, 2] *= scale
-        try:
-            _, warp = cv2.findTransformECC(
-                small[0], small[1], warp, cv2.MOTION_AFFINE,
-                (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5), None, 5)
-        except cv2.error as exc:
-            log.warning("parking reference: registration failed (%s); keeping the last one",
-                        str(exc).splitlines()[-1][:80])
-            return False
-        warp[:, 2] /= scale
-        self.warp = warp
-        aligned = cv2.warpAffine(self.reference, warp, self.reference.shape[::-1],
-                                 flags=cv2.INTER_LINEAR + cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_REPLICATE)
-        self._ref_grad = self._patch_grad(aligned)
-        return True
-
-    def similarity(self, frame: np.ndarray) -> np.ndarray:
-        """Per space, 1 = same ground structure as the empty reference, ~0 = something new."""
-        cur = self._patch_grad(_gray(frame).astype(np.float32))
-        return similarity(*cur, *self._ref_grad)
+    def look(self, gray_image: np.ndarray) -> Look:
+        patches = self.sample(gray_image)
+        gx, gy = smooth_gradients(patches)
+        return Look(gx, gy, texture(patches, gx, gy))

@@ -76,14 +76,28 @@ class ParkingConfig(_Strict):
     every_s: float = Field(1.0, gt=0, description="seconds between two occupancy analyses")
     tiling: TilingConfig = Field(default_factory=TilingConfig)
     classes: list[str] = Field(list(VEHICLES), min_length=1, description="what occupies a space")
-    min_score: float = Field(0.3, ge=0, le=1, description="detector score to count as a vehicle")
+    min_score: float = Field(0.1, ge=0, le=1, description=(
+        "detector score from which a vehicle is evidence (the space model weighs the score)"))
     reference: str | None = Field(None, description=(
-        "an image of this camera with the lot empty (the 'empty state'): a space whose ground "
-        "structure no longer matches it is occupied even when the detector misses the car"))
-    min_similarity: float = Field(0.15, ge=-1, le=1, description=(
-        "below this gradient correlation with the empty reference, a space is occupied"))
+        "an image of this camera with the lot empty (the 'empty state'), if the site has one: "
+        "a space whose ground structure no longer matches it is likely occupied even when the "
+        "detector misses the car. Without it, the product learns the empty state of each space "
+        "itself (learn_reference)"))
     register_every_s: float = Field(600.0, gt=0, description=(
-        "how often the reference is re-aligned to the view (cameras drift and get bumped)"))
+        "how often the reference image is re-aligned to the view (cameras drift and get bumped)"))
+    learn_reference: bool = Field(True, description=(
+        "learn each space's empty state from the moments it is seen free (needs a stream: a "
+        "still image is one moment)"))
+    learn_every_s: float = Field(30.0, gt=0, description=(
+        "seconds between two looks that a space's learnt reference takes in"))
+    learn_samples: int = Field(3, ge=1, description=(
+        "looks of a free space, every learn_every_s, before its learnt reference is used"))
+    relearn_s: float = Field(900.0, gt=0, description=(
+        "a space whose still cues say free while its learnt reference says changed for this "
+        "long forgets that reference and learns it again"))
+    classifier: str | None = Field(None, description=(
+        "a space-model JSON file (python -m benchmarks.parking_fit); default: the one shipped, "
+        "fitted on the PKLot frames with YOLOX-Nano"))
     footprint: float = Field(0.7, gt=0, le=1, description=(
         "lower share of a vehicle's box taken as its ground footprint (an elevated camera sees "
         "the roof above the ground the car stands on)"))

@@ -1,10 +1,18 @@
-"""What one analysis sees in each space: a vehicle's ground footprint covering it, or not.
+"""What one analysis sees in each space, and the observation it makes of it.
 
-A vehicle's box from an elevated camera holds its roof and sides above the ground it stands on,
-so its *footprint* is the lower ``footprint`` share of the box. A space is observed occupied when
-a vehicle footprint covers at least ``min_cover`` of it, free otherwise, and not observed (none)
-when a person or another object hides most of it with no vehicle evidence. With an empty-lot
-reference, a space whose ground structure changed is occupied too (see :mod:`.appearance`).
+Cues per space (:class:`Cues`):
+
+* ``vehicle``: the best score of a detected vehicle whose *footprint* covers at least
+  ``min_cover`` of the space. A vehicle's box from an elevated camera holds its roof and sides
+  above the ground it stands on, so its footprint is the lower ``footprint`` share of the box;
+* ``texture``: the space's own car-scale texture (:mod:`.appearance`), no reference needed;
+* ``similarity``: the correlation of its gradients with its empty-state reference, NaN where it
+  has none (:mod:`.reference`);
+* ``hidden``: a person (or another non-vehicle) covers most of it and no vehicle does.
+
+The observation is occupied when the space model (:mod:`.classifier`) gives it at least even
+odds, free otherwise, and none (nothing usable) when it is hidden: the state machine then keeps
+its state.
 """
 
 from __future__ import annotations
@@ -14,12 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from edge.analytics.parking.classifier import SpaceModel, probability
 from edge.analytics.parking.config import LotConfig, ParkingConfig
 from edge.analytics.parking.occupancy import FREE, NONE, OCCUPIED
 from edge.classes import CLASSES
 from edge.types import Detections
 
 _HIDDEN = 0.5  # share of a space a non-vehicle must cover to hide it
+_HIDER_SCORE = 0.3  # a person (or other non-vehicle) must be this sure to hide a space
 
 
 @dataclass(frozen=True)
@@ -54,8 +64,28 @@ def footprints(xyxy: np.ndarray, share: float) -> np.ndarray:
     return np.stack([xyxy[:, 0], top, xyxy[:, 2], xyxy[:, 3]], axis=1)
 
 
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """One analysis of a lot, per space (all (n,) arrays; see the module doc)."""
+
+    vehicle: np.ndarray
+    texture: np.ndarray
+    similarity: np.ndarray
+    hidden: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """OCCUPIED / FREE / NONE per space, with the odds behind it: ``p`` from every cue,
+    ``p_still`` from the reference-free cues alone (what the learner trusts)."""
+
+    obs: np.ndarray
+    p: np.ndarray
+    p_still: np.ndarray
+
+
 class Evidence:
-    """Observations for one lot from one frame's detections."""
+    """Cues and observations for one lot from one frame's detections."""
 
     def __init__(self, cfg: ParkingConfig, geom: SpaceGeometry) -> None:
         self.cfg, self.geom = cfg, geom
@@ -68,14 +98,17 @@ class Evidence:
         hit = cover >= self.cfg.min_cover
         return np.where(hit, veh.scores[:, None], 0.0).max(axis=0, initial=0.0)
 
-    def observe(self, det: Detections, similarity: np.ndarray | None = None) -> np.ndarray:
-        """OCCUPIED / FREE / NONE per space. ``similarity`` (to the empty reference, see
-        :mod:`.appearance`) adds the spaces whose ground has changed though no car was found."""
-        score = self.vehicle_score(det)
-        changed = similarity < self.cfg.min_similarity if similarity is not None else False
-        obs = np.where((score > 0) | changed, OCCUPIED, FREE).astype(np.int8)
-        others = det[~np.isin(det.classes, self._vehicles) & (det.scores >= self.cfg.min_score)]
-        if len(others):
-            hidden = self.geom.cover(others.xyxy).max(axis=0) >= _HIDDEN
-            obs[hidden & (score == 0)] = NONE  # a person on a space: can't tell, keep the state
-        return obs
+    def hidden(self, det: Detections, vehicle: np.ndarray) -> np.ndarray:
+        """Spaces mostly covered by a person or another non-vehicle, and by no vehicle."""
+        others = det[~np.isin(det.classes, self._vehicles) & (det.scores >= _HIDER_SCORE)]
+        if not len(others):
+            return np.zeros(len(vehicle), bool)
+        return (self.geom.cover(others.xyxy).max(axis=0) >= _HIDDEN) & (vehicle == 0)
+
+    @staticmethod
+    def observe(cues: Cues, model: SpaceModel) -> Observation:
+        p = probability(model.logits(cues.vehicle, cues.texture, cues.similarity))
+        p_still = probability(model.logits(cues.vehicle, cues.texture))
+        obs = np.where(p >= 0.5, OCCUPIED, FREE).astype(np.int8)
+        obs[cues.hidden] = NONE  # a person on a space: can't tell, keep the state
+        return Observation(obs, p, p_still)
