@@ -164,6 +164,21 @@ class CountsOut(_Model):
 # -- /v1/parking -------------------------------------------------------------------------------
 
 SpaceState = Literal["occupied", "free", "unknown"]
+ReferenceKind = Literal["image", "learnt"]
+
+
+class LotReference(_Model):
+    """What the lot's spaces are compared with to tell an empty space, as a kind and counts: the
+    reference itself (an image, or what each space learnt) never leaves the camera's process."""
+
+    kind: ReferenceKind | None = Field(description=(
+        "`image`: an empty-lot image of the camera is configured (a space uses it until it has "
+        "learnt its own); `learnt`: each space learns its empty state from the stream. Null when "
+        "not known (the lot is not in the zones file of a running camera)."))
+    learnt_spaces: int | None = Field(ge=0, description=(
+        "Spaces that had learnt their empty state at the last analysis; null before the first "
+        "analysis since the camera started (a restart learns again)."))
+    spaces: int = Field(ge=0, description="Number of spaces in the lot.")
 
 
 class LotOut(_Model):
@@ -178,6 +193,8 @@ class LotOut(_Model):
     unknown: int = Field(ge=0, description="Spaces whose state is not known now.")
     updated_at: datetime | None = Field(
         description="When the lot was last analysed (UTC); null before the first analysis.")
+    reference: LotReference = Field(description=(
+        "The lot's empty-state reference: its kind and how many spaces have learnt one."))
 
 
 class SpaceOut(_Model):

@@ -7,7 +7,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -140,20 +140,25 @@ def analyze(cam: CameraConfig, store_path: str | None = None, still_seconds: flo
         "ms_per_frame": {k: round(v, 2) for k, v in runner.pipeline.clock.ms_per_frame().items()},
     }
     if runner.parking is not None:
-        result["parking"] = parking_summary(runner.parking.states())
+        result["parking"] = parking_summary(runner.parking.states(), runner.parking.learnt())
     if runner.dumping is not None:
         result["alerts"] = runner.dumping.alerts()
     return result
 
 
-def parking_summary(states: dict[str, dict[str, str]]) -> dict:
-    """``{lot: {"occupied": n, "free": n, "unknown": n, "spaces": {space: state}}}``.
+def parking_summary(states: dict[str, dict[str, str]],
+                    learnt: Mapping[str, int] | None = None) -> dict:
+    """``{lot: {"occupied": n, "free": n, "unknown": n, "learnt": n, "spaces": {space: state}}}``;
+    ``learnt``: how many spaces have a learnt empty-state reference (a count, as in the API).
 
-    >>> parking_summary({"p": {"1": "free", "2": "occupied", "3": "free"}})["p"]["free"]
-    2
+    >>> summary = parking_summary({"p": {"1": "free", "2": "occupied", "3": "free"}}, {"p": 1})
+    >>> summary["p"]["free"], summary["p"]["learnt"]
+    (2, 1)
     """
+    learnt = learnt or {}
     out = {}
     for lot, spaces in states.items():
         n = Counter(spaces.values())
-        out[lot] = {**{state: n[state] for state in STATES}, "spaces": spaces}
+        out[lot] = {**{state: n[state] for state in STATES}, "learnt": int(learnt.get(lot, 0)),
+                    "spaces": spaces}
     return out

@@ -81,6 +81,7 @@ class Recorder:
         self._stays: Counter[StayKey] = Counter()
         self._changes: list[SpaceChangeRecord] = []
         self._lot_seen: dict[LotKey, float] = {}
+        self._lot_learnt: dict[LotKey, int] = {}
         self._alerts: list[AlertRecord] = []
         self._notes: list[Notification] = []
         self._notify = notify
@@ -123,6 +124,7 @@ class Recorder:
         self._occupancy[key] = sample if held is None else held.merge(sample)
         lot = (self.camera, event.lot)
         self._lot_seen[lot] = max(event.wall_ts, self._lot_seen.get(lot, event.wall_ts))
+        self._lot_learnt[lot] = event.learnt  # events come in analysis order: the last is now
 
     def _on_stay_ended(self, event: StayEnded) -> None:
         self._stays[(self.camera, event.lot, event.band, self.bin_of(event.wall_ts))] += 1
@@ -163,11 +165,11 @@ class Recorder:
                       coverage={(self.camera, b): s for b, s in self._coverage.items()},
                       checkpoint=checkpoint, occupancy=dict(self._occupancy),
                       stays=dict(self._stays), changes=list(self._changes),
-                      lot_seen=dict(self._lot_seen), alerts=list(self._alerts),
-                      notifications=list(self._notes))
+                      lot_seen=dict(self._lot_seen), lot_learnt=dict(self._lot_learnt),
+                      alerts=list(self._alerts), notifications=list(self._notes))
         self.store.commit(batch)
         for buffer in (self._counts, self._coverage, self._occupancy, self._stays,
-                       self._changes, self._lot_seen, self._alerts, self._notes):
+                       self._changes, self._lot_seen, self._lot_learnt, self._alerts, self._notes):
             buffer.clear()
         self._last_flush = self._clock()
         self._urgent = False

@@ -68,6 +68,12 @@ def tracker_settings(calibrated: dict[str, float], camera: TrackerSettings) -> T
     return TrackerSettings(**{**calibrated, **camera.model_dump(exclude_unset=True)})
 
 
+def reference_kind(cfg: ParkingConfig) -> str:
+    """What the lots' empty state is compared with: the configured image (used until the
+    spaces have learnt their own), else what each space learns from the stream."""
+    return "image" if cfg.reference else "learnt"
+
+
 def still_fps(cam: CameraConfig) -> float:
     """The rate a still image is played at: the parking analysis rate when there is parking."""
     zones = zones_of(cam)
@@ -204,7 +210,8 @@ class CameraRunner:
         self.store.register_lots(
             self.cam.id,
             {lot.id: [(s.id, s.category) for s in lot.spaces] for lot in parking.lots},
-            unknown_after_s=parking.unknown_after_s, stay_bands=parking.band_labels())
+            unknown_after_s=parking.unknown_after_s, stay_bands=parking.band_labels(),
+            reference=reference_kind(parking))
 
     def _tracker_settings(self) -> TrackerSettings:
         spec = getattr(self.detector, "spec", None)

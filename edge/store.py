@@ -2,9 +2,10 @@
 
 It keeps anonymous aggregates only: counts per (camera, line, class, direction, time bin),
 analysed seconds per (camera, time bin), one resume checkpoint per camera and, for parking, the
-state of each space (its id, never a vehicle), space state changes, lot occupancy per time bin
-and stay counts per duration band. There is no table, column or argument for a box, a track id,
-a position or an image.
+state of each space (its id, never a vehicle), space state changes, lot occupancy per time bin,
+stay counts per duration band and, per lot, the kind of its empty-state reference and how many of
+its spaces have learnt one (a count: the references themselves never leave the analytic). There
+is no table, column or argument for a box, a track id, a position or an image.
 
 One SQLite connection in WAL mode, guarded by a lock: camera threads write through
 :meth:`Store.commit` (one transaction per flush, so a crash loses at most the unflushed tail),
@@ -36,10 +37,11 @@ import numpy as np
 from edge.classes import CLASSES
 from edge.errors import EdgeError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DIRECTIONS: tuple[str, str] = ("in", "out")
 SPACE_STATES: tuple[str, str, str] = ("occupied", "free", "unknown")
 DEFAULT_UNKNOWN_AFTER_S = 60.0
+REFERENCE_KINDS: tuple[str, str] = ("image", "learnt")  # a given empty-lot image, or learnt
 
 # counts' key puts bin_start before class/direction so a time-range read for one line is a
 # single index range instead of one scan per (class, direction).
@@ -166,8 +168,16 @@ CREATE TABLE outbox(
 CREATE INDEX outbox_due ON outbox(delivered_at, next_at);
 """
 
+# Version 4: a lot's empty-state reference, as aggregates only. ``lots.reference`` is its kind
+# ('image': a configured empty-lot image, 'learnt': learnt from the stream), ``lots.learnt`` how
+# many spaces had a learnt one at the last analysis; null: not known (older file, not analysed).
+_SCHEMA_V4 = """
+ALTER TABLE lots ADD COLUMN learnt INTEGER CHECK (learnt >= 0);
+ALTER TABLE lots ADD COLUMN reference TEXT CHECK (reference IN ('image', 'learnt'))
+"""
+
 # What brings a file from version k-1 to version k.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 ALERT_STATUSES: tuple[str, str] = ("open", "cleared")
 
 CountKey = tuple[str, str, str, str, int]  # camera, line, class, direction, bin_start
@@ -262,7 +272,7 @@ class Notification:
 class Batch:
     """Deltas written in one transaction: counts to add, analysed seconds to add, parking
     occupancy bins to merge, stays to add, space changes (in order), the wall time of each lot's
-    latest analysis, and a checkpoint."""
+    latest analysis and its count of spaces with a learnt reference, and a checkpoint."""
 
     counts: dict[CountKey, int] = field(default_factory=dict)
     coverage: dict[CoverageKey, float] = field(default_factory=dict)
@@ -271,12 +281,13 @@ class Batch:
     stays: dict[StayKey, int] = field(default_factory=dict)
     changes: list[SpaceChangeRecord] = field(default_factory=list)
     lot_seen: dict[LotKey, float] = field(default_factory=dict)
+    lot_learnt: dict[LotKey, int] = field(default_factory=dict)
     alerts: list[AlertRecord] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (self.counts or self.coverage or self.occupancy or self.stays or self.changes
-                    or self.lot_seen or self.alerts or self.notifications) \
+                    or self.lot_seen or self.lot_learnt or self.alerts or self.notifications) \
             and self.checkpoint is None
 
 
@@ -314,6 +325,8 @@ class LotStatus:
     unknown_after_s: float
     stale: bool
     stay_bands: tuple[str, ...]
+    learnt: int | None = None  # spaces with a learnt reference at the last analysis; None: unknown
+    reference: str | None = None  # one of REFERENCE_KINDS; None: unknown (not registered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,17 +443,23 @@ class Store:
 
     def register_lots(self, camera: str, lots: Mapping[str, Sequence[tuple[str, str]]], *,
                       unknown_after_s: float = DEFAULT_UNKNOWN_AFTER_S,
-                      stay_bands: Sequence[str] = ()) -> None:
+                      stay_bands: Sequence[str] = (), reference: str | None = None) -> None:
         """Declare a camera's parking lots as ``{lot: [(space, category), ...]}`` so they are
         listed (spaces unknown) before the first analysis.
 
         ``unknown_after_s``: a lot not analysed for longer reads as all unknown (camera down).
         ``stay_bands``: the stay-duration band labels, in order, so stays are reported with zeros.
+        ``reference``: the lots' kind of empty-state reference (one of REFERENCE_KINDS; None:
+        unknown).
         Registering again updates categories and settings, drops the spaces a lot no longer has
-        and keeps the states of the others.
+        and keeps the states of the others. It forgets the learnt count: a starting camera
+        learns its references again, so the last run's count no longer holds.
         """
         if not unknown_after_s > 0:
             raise ValueError(f"unknown_after_s must be > 0, got {unknown_after_s!r}")
+        if reference is not None and reference not in REFERENCE_KINDS:
+            raise ValueError(f"reference must be one of {', '.join(REFERENCE_KINDS)}, "
+                             f"got {reference!r}")
         bands = json.dumps([str(b) for b in stay_bands])
         for lot, spaces in lots.items():
             ids = [space for space, _ in spaces]
@@ -449,9 +468,11 @@ class Store:
         with self._lock, self._transaction():
             for lot, spaces in lots.items():
                 self._db.execute(
-                    "INSERT INTO lots VALUES (?, ?, ?, ?, NULL) ON CONFLICT DO UPDATE SET "
-                    "unknown_after_s = excluded.unknown_after_s, stay_bands = excluded.stay_bands",
-                    (camera, lot, float(unknown_after_s), bands))
+                    "INSERT INTO lots(camera, lot, unknown_after_s, stay_bands, reference) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                    "unknown_after_s = excluded.unknown_after_s, stay_bands = excluded.stay_bands, "
+                    "reference = excluded.reference, learnt = NULL",
+                    (camera, lot, float(unknown_after_s), bands, reference))
                 known = {r[0] for r in self._db.execute(
                     "SELECT space FROM spaces WHERE camera = ? AND lot = ?", (camera, lot))}
                 self._db.executemany(
@@ -471,9 +492,10 @@ class Store:
         occupancy = [self._occupancy_row(key, b) for key, b in batch.occupancy.items()]
         stays = [self._stay_row(key, n) for key, n in batch.stays.items() if n]
         changes = [self._change_row(c) for c in batch.changes]
+        learnt = [self._learnt_row(key, n) for key, n in batch.lot_learnt.items()]
         # Every lot a batch mentions gets a row, so the API lists it even if never registered.
         lots = {(c, lot) for c, lot, *_ in occupancy} | {(c, lot) for c, lot, *_ in stays} | \
-            {(c, lot) for c, lot, *_ in changes} | set(batch.lot_seen)
+            {(c, lot) for c, lot, *_ in changes} | set(batch.lot_seen) | set(batch.lot_learnt)
         cp = batch.checkpoint
         with self._lock, self._transaction():
             self._db.executemany(
@@ -485,7 +507,8 @@ class Store:
                 "ON CONFLICT DO UPDATE SET analysed_s = min(analysed_s + excluded.analysed_s, ?)",
                 [(cam, b, s, self.bin_seconds, self.bin_seconds) for cam, b, s in coverage])
             if lots:
-                self._write_parking(sorted(lots), occupancy, stays, changes, batch.lot_seen)
+                self._write_parking(sorted(lots), occupancy, stays, changes, batch.lot_seen,
+                                    learnt)
             if batch.alerts or batch.notifications:
                 self._write_alerts(batch.alerts, batch.notifications)
             if cp is not None:
@@ -494,10 +517,15 @@ class Store:
                     (cp.camera, cp.source, float(cp.epoch_base), float(cp.media_pos), time.time()))
 
     def _write_parking(self, lots: list[LotKey], occupancy: list[tuple], stays: list[tuple],
-                       changes: list[tuple], lot_seen: dict[LotKey, float]) -> None:
+                       changes: list[tuple], lot_seen: dict[LotKey, float],
+                       learnt: list[tuple]) -> None:
         """The parking part of :meth:`commit`, inside its transaction."""
-        self._db.executemany("INSERT OR IGNORE INTO lots VALUES (?, ?, ?, '[]', NULL)",
-                             [(cam, lot, DEFAULT_UNKNOWN_AFTER_S) for cam, lot in lots])
+        self._db.executemany(
+            "INSERT OR IGNORE INTO lots(camera, lot, unknown_after_s, stay_bands) "
+            "VALUES (?, ?, ?, '[]')", [(cam, lot, DEFAULT_UNKNOWN_AFTER_S) for cam, lot in lots])
+        # The count is the running analytic's state, not a time series: the last one written
+        # wins, even from re-analysed time (a restarted camera learns again from none).
+        self._db.executemany("UPDATE lots SET learnt = ? WHERE camera = ? AND lot = ?", learnt)
         # Re-analysed time must not move a lot's last analysis back.
         self._db.executemany(
             "UPDATE lots SET updated_at = max(coalesce(updated_at, ?), ?) "
@@ -566,6 +594,12 @@ class Store:
         if not band or n < 0:
             raise ValueError(f"stay count must be >= 0 with a band name, got {n} for {key}")
         return camera, lot, self._check_bin(bin_start), str(band), int(n)
+
+    @staticmethod
+    def _learnt_row(key: LotKey, n: int) -> tuple[int, str, str]:
+        if int(n) != n or n < 0:
+            raise ValueError(f"learnt spaces must be an integer >= 0, got {n!r} for {key}")
+        return int(n), *key
 
     @staticmethod
     def _change_row(c: SpaceChangeRecord) -> tuple[str, str, str, str, str, float]:
@@ -648,17 +682,17 @@ class Store:
         with self._lock, self._transaction():
             rows = self._db.execute(
                 "SELECT l.camera, l.lot, l.unknown_after_s, l.stay_bands, l.updated_at, "
-                "count(s.space), coalesce(sum(s.state = 'occupied'), 0), "
-                "coalesce(sum(s.state = 'free'), 0) "
+                "l.learnt, l.reference, count(s.space), "
+                "coalesce(sum(s.state = 'occupied'), 0), coalesce(sum(s.state = 'free'), 0) "
                 "FROM lots l LEFT JOIN spaces s ON s.camera = l.camera AND s.lot = l.lot "
                 f"WHERE 1{where} GROUP BY l.camera, l.lot", args).fetchall()
         out = []
-        for cam, lot_id, after, bands, updated, n, occupied, free in rows:
+        for cam, lot_id, after, bands, updated, learnt, ref, n, occupied, free in rows:
             stale = _stale(updated, after, now)
             if stale:
                 occupied = free = 0
             out.append(LotStatus(cam, lot_id, n, occupied, free, n - occupied - free, updated,
-                                 after, stale, tuple(json.loads(bands))))
+                                 after, stale, tuple(json.loads(bands)), learnt, ref))
         return sorted(out, key=lambda s: (_natural(s.lot), s.camera))
 
     def spaces(self, camera: str, lot: str, *, now: float) -> list[SpaceStatus]:

@@ -1,5 +1,6 @@
-"""Recorder for parking events: current state, occupancy bins, stays, and the same no-loss /
-no-double-count guarantee as counts (results and checkpoint in one transaction)."""
+"""Recorder for parking events: current state, occupancy bins, stays, learnt-reference counts,
+and the same no-loss / no-double-count guarantee as counts (results and checkpoint in one
+transaction)."""
 
 from __future__ import annotations
 
@@ -29,15 +30,16 @@ class FakeClock:
 
 
 def analysis_events(n: int = 150) -> list[list[Event]]:
-    """What a parking analytic emits per analysis over ~6 minutes: the lot's counts each time,
-    a space change every 7th analysis, a stay every 11th."""
+    """What a parking analytic emits per analysis over ~6 minutes: the lot's counts each time
+    (one more space learnt every 20 analyses), a space change every 7th analysis, a stay every
+    11th."""
     out = []
     for i in range(n):
         media = STEP * i
         wall = T0 + media
         occupied = i % 6
         events: list[Event] = [LotOccupancy("cam1", wall, media, "P1", occupied, 6 - occupied,
-                                            0)]
+                                            0, learnt=min(i // 20, 6))]
         if i % 7 == 3:
             space = f"S{i % 6}"
             old, new = STATES[(i // 7) % 2], STATES[(i // 7 + 1) % 2]
@@ -54,7 +56,7 @@ def snapshot(store: Store) -> tuple:
     changes = store._db.execute("SELECT space, old_state, new_state, ts FROM space_changes "
                                 "ORDER BY ts, space").fetchall()
     (lot,) = store.lots(now=T0 + 10_000, lot="P1")
-    return series, changes, store.spaces("cam1", "P1", now=0.0), lot.updated_at
+    return series, changes, store.spaces("cam1", "P1", now=0.0), lot.updated_at, lot.learnt
 
 
 @pytest.fixture
@@ -92,6 +94,22 @@ def test_each_parking_event_lands_where_it_belongs(store):
     assert store.checkpoint("cam1").media_pos == 62.0
 
 
+def test_the_learnt_count_of_the_latest_analysis_is_stored(store):
+    rec = Recorder(store, "cam1", "a.mp4", T0, clock=FakeClock())
+    rec.add([LotOccupancy("cam1", T0 + 1.0, 1.0, "P1", 0, 6, 0, learnt=1),
+             LotOccupancy("cam1", T0 + 2.0, 2.0, "P1", 0, 6, 0, learnt=3)])
+    assert rec.pending == 1  # one occupancy bin; the count is not a cell of its own
+    rec.flush(media_pos=3.0)
+    (lot,) = store.lots(now=T0 + 3.0)
+    assert (lot.learnt, lot.reference) == (3, None)
+    # A view change makes the spaces learn again: the count goes down, and so does the store's.
+    rec.add([LotOccupancy("cam1", T0 + 4.0, 4.0, "P1", 0, 6, 0, learnt=0)])
+    rec.flush(media_pos=5.0)
+    assert store.lots(now=T0 + 5.0)[0].learnt == 0
+    rec.flush(media_pos=6.0)  # a flush without an analysis keeps it
+    assert store.lots(now=T0 + 6.0)[0].learnt == 0
+
+
 def test_many_flushes_store_what_one_flush_stores(store, tmp_path):
     rec = Recorder(store, "cam1", "a.mp4", T0, clock=FakeClock())
     for i, events in enumerate(analysis_events()):
@@ -107,6 +125,7 @@ def test_many_flushes_store_what_one_flush_stores(store, tmp_path):
         once.flush(media_pos=STEP * 150)
         assert snapshot(store) == snapshot(ref)
     series = snapshot(store)[0]
+    assert snapshot(store)[-1] == 6  # the last analysis' learnt count
     assert sum(b.samples for b in series.buckets) == 150
     assert sum(series.stays.values()) == len([i for i in range(150) if i % 11 == 5])
 

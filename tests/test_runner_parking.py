@@ -46,7 +46,11 @@ class CarOverA:
 @pytest.fixture
 def png(tmp_path: Path) -> Path:
     path = tmp_path / "lot.png"
-    assert cv2.imwrite(str(path), np.full((48, 64, 3), 90, np.uint8))
+    img = np.full((48, 64, 3), 90, np.uint8)
+    img[11:30, 12:29] = 35         # the car the stand-in sees on space a: dark body,
+    img[14:19, 14:27] = 200        # windscreen and rear window (the space model wants to see
+    img[23:27, 14:27] = 170        # a car-like structure too, not only a detector's box)
+    assert cv2.imwrite(str(path), img)
     return path
 
 
@@ -84,6 +88,22 @@ def test_lots_are_registered_with_the_store(png, store):
     assert args == ("cam", {"p": [("a", "standard"), ("b", "disabled")]})
     assert kw["unknown_after_s"] == 60.0
     assert kw["stay_bands"] == ["<15min", "15-60min", "60-180min", "180-480min", ">=480min"]
+    assert kw["reference"] == "learnt"  # no empty-lot image: each space learns its own
+
+
+def test_a_lot_with_a_reference_image_is_registered_so(png, store):
+    zones = {**ZONES, "parking": {**ZONES["parking"], "reference": str(png)}}
+    CameraRunner(camera(str(png), zones), store, resume=False, detector=CarOverA())
+    (lot,) = store.lots(now=0.0)
+    assert (lot.lot, lot.reference, lot.learnt) == ("p", "image", None)
+
+
+def test_the_learnt_count_reaches_the_store(png, store):
+    runner = CameraRunner(camera(str(png)), store, resume=False, detector=CarOverA(),
+                          still_seconds=2)
+    runner.run()
+    (lot,) = store.lots(now=0.0)
+    assert lot.learnt == runner.parking.learnt()["p"] and lot.reference == "learnt"
 
 
 def test_no_parking_no_parking_analytic(png, store):
@@ -111,9 +131,8 @@ def test_space_outside_the_image(png, store):
 class LiveFrames:
     """Stands in for a live source: hands out ``n`` frames of ``size``, one second apart."""
 
-    def __init__(self, n: int, size: tuple[int, int]) -> None:
-        self.frames = [Frame(np.zeros((size[1], size[0], 3), np.uint8), i, float(i), 1e9 + i)
-                       for i in range(n)]
+    def __init__(self, n: int, image: np.ndarray) -> None:
+        self.frames = [Frame(image.copy(), i, float(i), 1e9 + i) for i in range(n)]
         self.source_fps = None
 
     def start(self) -> None: ...
@@ -130,10 +149,10 @@ class LiveFrames:
         return CameraStatus("cam", "running", 1.0, None, 0, 0)
 
 
-def test_live_camera_starts_parking_on_its_first_frame(store):
+def test_live_camera_starts_parking_on_its_first_frame(png, store):
     runner = CameraRunner(camera("usb:0"), store, detector=CarOverA())
     assert runner.parking is None  # the frame size is not known yet
-    runner.source = LiveFrames(2, (64, 48))
+    runner.source = LiveFrames(2, cv2.imread(str(png)))
     runner.run()
     assert runner.parking is not None and runner.parking.tiles == 1
     assert runner.parking.states() == {"p": {"a": "occupied", "b": "free"}}
@@ -142,7 +161,7 @@ def test_live_camera_starts_parking_on_its_first_frame(store):
 
 def test_live_frame_smaller_than_the_spaces(store):
     runner = CameraRunner(camera("usb:0"), store, detector=CarOverA())
-    runner.source = LiveFrames(2, (50, 40))
+    runner.source = LiveFrames(2, np.zeros((40, 50, 3), np.uint8))
     runner.run()
     assert runner.parking is None and runner.frames == 2  # lines still counted
     assert "parking disabled" in runner.status().error

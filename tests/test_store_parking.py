@@ -1,5 +1,6 @@
 """Parking in the store: registration, space-state upserts, exact bin merging, staleness,
-zero-filled occupancy series, all-or-nothing batches and the upgrade of a version-1 file."""
+zero-filled occupancy series, the lots' reference kind and learnt count, all-or-nothing batches
+and the upgrade of version-1 and version-3 files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from edge.errors import EdgeError
 from edge.store import (
     _SCHEMA_V1,
+    _SCHEMA_V2,
+    _SCHEMA_V3,
     SCHEMA_VERSION,
     Batch,
     Checkpoint,
@@ -119,6 +122,56 @@ def test_lots_filters_and_unregistered_lots(store):
     assert store.lots(now=T0, lot="P9") == []
     # An unregistered lot's size is the one its analyses reported.
     assert store.occupancy_series("cam2", "P1", T0, T0 + 60, 60).spaces == 5
+
+
+# -- empty-state reference ---------------------------------------------------------------------
+
+
+def test_reference_kind_and_learnt_count(store):
+    store.register_lots("cam1", {"P1": SPACES}, reference="learnt")
+    store.register_lots("cam2", {"P2": SPACES}, reference="image")
+    assert [(s.lot, s.reference, s.learnt) for s in store.lots(now=T0)] == [
+        ("P1", "learnt", None), ("P2", "image", None)]  # not analysed yet: count unknown
+    store.commit(Batch(lot_seen={("cam1", "P1"): T0 + 10}, lot_learnt={("cam1", "P1"): 2}))
+    store.commit(Batch(lot_learnt={("cam2", "P2"): 0}))
+    assert [(s.reference, s.learnt) for s in store.lots(now=T0 + 11)] == [("learnt", 2),
+                                                                          ("image", 0)]
+    # Re-analysed (older) time still sets it: the count is the running analytic's state.
+    store.commit(Batch(lot_seen={("cam1", "P1"): T0 + 5}, lot_learnt={("cam1", "P1"): 1}))
+    (p1,) = store.lots(now=T0 + 11, lot="P1")
+    assert (p1.learnt, p1.updated_at) == (1, T0 + 10)
+    # A camera that starts again learns again: registration forgets the count, sets the kind.
+    store.register_lots("cam1", {"P1": SPACES}, reference="image")
+    (p1,) = store.lots(now=T0 + 11, lot="P1")
+    assert (p1.reference, p1.learnt, p1.updated_at) == ("image", None, T0 + 10)
+
+
+def test_an_unregistered_lot_has_a_learnt_count_but_no_kind(store):
+    store.commit(Batch(lot_learnt={("cam1", "P9"): 3}))
+    (lot,) = store.lots(now=T0)
+    assert (lot.lot, lot.learnt, lot.reference, lot.spaces) == ("P9", 3, None, 0)
+
+
+def test_only_counts_of_the_reference_are_stored(store):
+    store.register_lots("cam1", {"P1": SPACES}, reference="image")
+    store.commit(Batch(lot_learnt={("cam1", "P1"): 2}))
+    columns = {r[1]: r[2] for r in store._db.execute("PRAGMA table_info(lots)")}
+    assert (columns["learnt"], columns["reference"]) == ("INTEGER", "TEXT")
+    assert store._db.execute("SELECT learnt, reference FROM lots").fetchall() == [(2, "image")]
+
+
+@pytest.mark.parametrize("n", [-1, 1.5])
+def test_a_bad_learnt_count_writes_nothing(store, n):
+    with pytest.raises(ValueError, match="learnt spaces"):
+        store.commit(Batch(lot_learnt={("cam1", "P1"): n},
+                           checkpoint=Checkpoint("cam1", "s", 0.0, 1.0)))
+    assert store.lots(now=T0) == [] and store.checkpoint("cam1") is None
+
+
+def test_an_unknown_reference_kind_is_refused(store):
+    with pytest.raises(ValueError, match="reference must be one of image, learnt"):
+        store.register_lots("cam1", {"P1": SPACES}, reference="pixels")
+    assert store.lots(now=T0) == []
 
 
 # -- occupancy bins ----------------------------------------------------------------------------
@@ -250,6 +303,7 @@ def test_a_failure_inside_the_transaction_rolls_back_everything(store, table):
 def test_empty_parking_batch_is_empty():
     assert Batch().is_empty()
     assert not Batch(lot_seen={("c", "l"): 1.0}).is_empty()
+    assert not Batch(lot_learnt={("c", "l"): 0}).is_empty()
     assert not Batch(changes=[change("A1", "free", "occupied", T0)]).is_empty()
 
 
@@ -269,8 +323,42 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path):
         s.commit(Batch(occupancy={("cam1", "P1", T0): OccupancyBin.one(1, 2, 0)}))
         assert s.occupancy_series("cam1", "P1", T0, T0 + 60, 60).buckets[0].samples == 1
     with Store(path) as s:  # reopening a current file changes nothing
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert [x.lot for x in s.lots(now=T0)] == ["P1"]
         assert s.alerts() == [] and s.outbox_backlog() == {}  # version 3 tables came too
+        assert [(x.learnt, x.reference) for x in s.lots(now=T0)] == [(None, None)]  # and v4
     with pytest.raises(EdgeError, match="bins of 60 s"):
         Store(path, bin_seconds=300)
+
+
+def test_a_version_3_file_keeps_its_lots_and_gains_the_reference_columns(tmp_path):
+    """A file written by the version-3 schema, with the rows that version wrote (a lot without
+    the reference columns), reads back as before; the new columns start unknown."""
+    path = tmp_path / "v3.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        _SCHEMA_V1 + ";" + _SCHEMA_V2 + ";" + _SCHEMA_V3 +
+        ";INSERT INTO meta VALUES ('bin_seconds', '60');"
+        f"INSERT INTO lots VALUES ('cam1', 'P1', 90.0, '[\"<15min\"]', {T0 + 30});"
+        f"INSERT INTO spaces VALUES ('cam1', 'P1', 'A1', 'ev', 'occupied', {T0 + 5});"
+        "INSERT INTO spaces VALUES ('cam1', 'P1', 'A2', 'standard', 'free', NULL);"
+        f"INSERT INTO occupancy VALUES ('cam1', 'P1', {T0}, 2, 2, 2, 0, 1, 1, 2);"
+        "PRAGMA user_version=3;")
+    db.close()
+    with Store(path) as s:
+        (lot,) = s.lots(now=T0 + 60)
+        assert (lot.camera, lot.lot, lot.spaces, lot.occupied, lot.free, lot.updated_at,
+                lot.unknown_after_s, lot.stay_bands) == ("cam1", "P1", 2, 1, 1, T0 + 30, 90.0,
+                                                         ("<15min",))
+        assert (lot.learnt, lot.reference) == (None, None)
+        assert [(x.space, x.category, x.state) for x in s.spaces("cam1", "P1", now=T0 + 60)] == [
+            ("A1", "ev", "occupied"), ("A2", "standard", "free")]
+        assert s.occupancy_series("cam1", "P1", T0, T0 + 60, 60).buckets[0].samples == 2
+        # The running version writes the new columns into the old rows.
+        s.register_lots("cam1", {"P1": [("A1", "ev"), ("A2", "standard")]}, reference="learnt")
+        s.commit(Batch(lot_seen={("cam1", "P1"): T0 + 61}, lot_learnt={("cam1", "P1"): 1}))
+    with Store(path) as s:
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        (lot,) = s.lots(now=T0 + 61)
+        assert (lot.reference, lot.learnt, lot.updated_at) == ("learnt", 1, T0 + 61)
+        assert lot.occupied == 1  # the states the old file held

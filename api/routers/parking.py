@@ -1,7 +1,8 @@
 """``GET /v1/parking/...``: lots and their current occupancy, space states, occupancy over time.
 
-Only lot and space ids, states, counts and times: never a vehicle, a box or an image. A lot whose
-camera has stopped analysing it reads as unknown rather than as its last known state.
+Only lot and space ids, states, counts and times: never a vehicle, a box or an image (a lot's
+empty-state reference is reported by its kind and a count of learnt spaces, never its content).
+A lot whose camera has stopped analysing it reads as unknown rather than as its last known state.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def _when(ts: float | None) -> datetime | None:
 def lots(store: StoreDep, clock: ClockDep, camera: CameraParam = None) -> list[LotOut]:
     return [  # type: ignore[return-value]
         {"lot": s.lot, "camera": s.camera, "spaces": s.spaces, "occupied": s.occupied,
-         "free": s.free, "unknown": s.unknown, "updated_at": _when(s.updated_at)}
+         "free": s.free, "unknown": s.unknown, "updated_at": _when(s.updated_at),
+         "reference": {"kind": s.reference, "learnt_spaces": s.learnt, "spaces": s.spaces}}
         for s in store.lots(now=clock(), camera=camera)
     ]
 

@@ -41,26 +41,30 @@ PARKING_BANDS = ["<15min", "15-60min", ">=60min"]
 P1_SPACES = [("1", "standard"), ("2", "disabled"), ("10", "ev"), ("3", "standard")]
 
 
-def p1_analyses() -> list[tuple[float, int, int, int]]:
-    """(wall ts, occupied, free, unknown) of lot P1 on cam1: one analysis a minute from HOUR0
-    to NOW, the last one at NOW."""
+def p1_analyses() -> list[tuple[float, int, int, int, int]]:
+    """(wall ts, occupied, free, unknown, learnt) of lot P1 on cam1: one analysis a minute from
+    HOUR0 to NOW, the last one at NOW; one more space has a learnt reference every 40 minutes
+    (3 of 4 at NOW)."""
     out = []
     for m in range(121):
         unknown = int(m % 7 == 0)
-        out.append((HOUR0 + 60 * m + 30.0, m % 4, 4 - m % 4 - unknown, unknown))
+        out.append((HOUR0 + 60 * m + 30.0, m % 4, 4 - m % 4 - unknown, unknown, m // 40))
     return out
 
 
 def seed_parking(store: Store) -> None:
-    """P1 (cam1, 4 spaces) analysed every minute from HOUR0 to NOW through a Recorder, flushed
-    every few events; east-lot (cam2) registered, never analysed. At NOW, P1's space 1 is
-    occupied since HOUR0+5000, 2 free since HOUR0+30, 10 and 3 never seen; two stays ended:
-    15-60min at HOUR0+1800, <15min at HOUR0+4900."""
+    """P1 (cam1, 4 spaces, learnt references) analysed every minute from HOUR0 to NOW through a
+    Recorder, flushed every few events; east-lot (cam2, a reference image) registered, never
+    analysed. At NOW, P1's space 1 is occupied since HOUR0+5000, 2 free since HOUR0+30, 10 and 3
+    never seen, 3 spaces have learnt their reference; two stays ended: 15-60min at HOUR0+1800,
+    <15min at HOUR0+4900."""
     store.register_lots("cam1", {"P1": P1_SPACES}, unknown_after_s=60.0,
-                        stay_bands=PARKING_BANDS)
-    store.register_lots("cam2", {"east-lot": [("A1", "standard")]}, unknown_after_s=120.0)
-    events: list[Event] = [LotOccupancy("cam1", ts, ts - HOUR0, "P1", *n)
-                           for ts, *n in p1_analyses()]
+                        stay_bands=PARKING_BANDS, reference="learnt")
+    store.register_lots("cam2", {"east-lot": [("A1", "standard")]}, unknown_after_s=120.0,
+                        reference="image")
+    events: list[Event] = [LotOccupancy("cam1", ts, ts - HOUR0, "P1", occupied, free, unknown,
+                                        learnt=learnt)
+                           for ts, occupied, free, unknown, learnt in p1_analyses()]
     events += [
         SpaceChange("cam1", HOUR0 + 30.0, 30.0, "P1", "1", "unknown", "occupied"),
         SpaceChange("cam1", HOUR0 + 30.0, 30.0, "P1", "2", "unknown", "free"),

@@ -43,8 +43,9 @@ _QUERIES = ({}, {"interval": "15m"}, {"interval": "bad"}, {"from": "x"},
 def test_openapi_schema_has_no_forbidden_names(client):
     doc = client.get("/openapi.json").json()
     assert doc["components"]["schemas"], "no component schemas: the walk would prove nothing"
-    assert {"CountsOut", "Bucket", "CameraOut", "Health", "LotOut", "SpaceOut", "OccupancyOut",
-            "OccupancyBucket", "AlertOut", "DropoffZoneOut"} <= set(doc["components"]["schemas"])
+    assert {"CountsOut", "Bucket", "CameraOut", "Health", "LotOut", "LotReference", "SpaceOut",
+            "OccupancyOut", "OccupancyBucket", "AlertOut",
+            "DropoffZoneOut"} <= set(doc["components"]["schemas"])
     parking = [p for p in doc["paths"] if p.startswith("/v1/parking/")]
     assert len(parking) == 3
     assert {"/v1/alerts", "/v1/alerts/{id}", "/v1/dropoff-zones"} <= set(doc["paths"])
@@ -72,6 +73,12 @@ def test_every_get_route_is_clean(client, store, seen_responses):
     assert {s["state"] for s in with_data["/v1/parking/lots/{lot}/spaces"]} >= {"occupied",
                                                                                "free"}
     assert any(lot["occupied"] for lot in with_data["/v1/parking/lots"])
+    # A lot's empty-state reference is a kind and counts, nothing of the reference itself.
+    assert {lot["reference"]["kind"] for lot in with_data["/v1/parking/lots"]} == {"image",
+                                                                                  "learnt"}
+    assert any(lot["reference"]["learnt_spaces"] for lot in with_data["/v1/parking/lots"])
+    assert all(set(lot["reference"]) == {"kind", "learnt_spaces", "spaces"}
+               for lot in with_data["/v1/parking/lots"])
     occupancy = with_data["/v1/parking/occupancy"]
     assert any(b["samples"] for b in occupancy["buckets"]) and sum(occupancy["stays"].values())
     # ... and so did the alert answers: open and cleared alerts, one alert, the zones.

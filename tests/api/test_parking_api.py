@@ -9,6 +9,8 @@ import pytest
 from api_fakes import AUTH, HOUR0, NOW, P1_SPACES, PARKING_BANDS, p1_analyses, seed_parking
 
 from api.deps import get_clock
+from edge.analytics.base import LotOccupancy
+from edge.recorder import Recorder
 from edge.store import Batch, OccupancyBin
 
 PATHS = ["/v1/parking/lots", "/v1/parking/lots/P1/spaces", "/v1/parking/occupancy?lot=P1"]
@@ -54,9 +56,11 @@ def test_lots_list_current_occupancy(client, store):
     assert r.status_code == 200, r.text
     assert r.json() == [
         {"lot": "east-lot", "camera": "cam2", "spaces": 1, "occupied": 0, "free": 0,
-         "unknown": 1, "updated_at": None},
+         "unknown": 1, "updated_at": None,
+         "reference": {"kind": "image", "learnt_spaces": None, "spaces": 1}},
         {"lot": "P1", "camera": "cam1", "spaces": 4, "occupied": 1, "free": 1, "unknown": 2,
-         "updated_at": iso(NOW)},
+         "updated_at": iso(NOW),
+         "reference": {"kind": "learnt", "learnt_spaces": 3, "spaces": 4}},
     ]
     only = client.get("/v1/parking/lots", params={"camera": "cam2"}, headers=AUTH).json()
     assert [lot["lot"] for lot in only] == ["east-lot"]
@@ -66,6 +70,7 @@ def test_lots_are_listed_before_the_first_analysis(client, store):
     store.register_lots("cam1", {"P1": P1_SPACES})
     (lot,) = client.get("/v1/parking/lots", headers=AUTH).json()
     assert (lot["spaces"], lot["unknown"], lot["occupied"], lot["updated_at"]) == (4, 4, 0, None)
+    assert lot["reference"] == {"kind": None, "learnt_spaces": None, "spaces": 4}
     spaces = client.get("/v1/parking/lots/P1/spaces", headers=AUTH).json()
     assert [(s["space"], s["state"], s["since"]) for s in spaces] == [
         ("1", "unknown", None), ("2", "unknown", None), ("3", "unknown", None),
@@ -80,12 +85,33 @@ def test_camera_down_reads_as_unknown(app, client, store, late_s, down):
     p1 = {lot["lot"]: lot for lot in client.get("/v1/parking/lots", headers=AUTH).json()}["P1"]
     assert p1["updated_at"] == iso(NOW)  # when it was last seen, either way
     assert (p1["occupied"], p1["free"], p1["unknown"]) == ((0, 0, 4) if down else (1, 1, 2))
+    assert p1["reference"]["learnt_spaces"] == 3  # as of the last analysis, either way
     spaces = client.get("/v1/parking/lots/P1/spaces", headers=AUTH).json()
     if down:
         assert {s["state"] for s in spaces} == {"unknown"}
         assert {s["since"] for s in spaces} == {iso(NOW)}
     else:
         assert {s["space"]: s["state"] for s in spaces}["1"] == "occupied"
+
+
+def test_lots_report_the_learnt_count_as_the_camera_learns(client, store):
+    store.register_lots("cam1", {"P1": P1_SPACES}, reference="image")
+    rec = Recorder(store, "cam1", "parking.mp4", HOUR0, flush_seconds=1e9)
+    for m, learnt in enumerate([0, 1, 4, 2]):  # 2: a view change made two spaces learn again
+        rec.add([LotOccupancy("cam1", NOW - 60 + m, 0.0, "P1", 0, 4, 0, learnt=learnt)])
+        rec.flush(media_pos=float(m))
+        (lot,) = client.get("/v1/parking/lots", headers=AUTH).json()
+        assert lot["reference"] == {"kind": "image", "learnt_spaces": learnt, "spaces": 4}
+
+
+def test_openapi_documents_the_reference(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["LotOut"]["properties"]["reference"]["$ref"].endswith("/LotReference")
+    props = schemas["LotReference"]["properties"]
+    assert set(props) == {"kind", "learnt_spaces", "spaces"}
+    assert all(p.get("description") for p in props.values())
+    kinds = {v for alt in props["kind"]["anyOf"] for v in alt.get("enum", [])}
+    assert kinds == {"image", "learnt"}
 
 
 # -- spaces ------------------------------------------------------------------------------------

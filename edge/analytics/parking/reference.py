@@ -88,6 +88,7 @@ class ViewAlignment:
 
     _SCALE = 0.25    # phase correlation on frames shrunk this much
     _MOVED_PX = 1.0  # frame px of shift that calls for a new affine fit
+    _MIN_PEAK = 0.05  # phase-correlation peak below which the shift is not believed
 
     def __init__(self) -> None:
         self.anchor: np.ndarray | None = None
@@ -112,9 +113,10 @@ class ViewAlignment:
         if self.anchor is None or self.anchor.shape != g.shape:
             self.reset(g)
             return g
-        (dx, dy), _ = cv2.phaseCorrelate(self._anchor_small, self._small(g), self._window)
+        (dx, dy), peak = cv2.phaseCorrelate(self._anchor_small, self._small(g), self._window)
         shift = np.array([dx, dy]) / self._SCALE
-        if np.abs(shift - self._shift).max() > self._MOVED_PX:
+        # A weak peak is no measurement (a blank or dark view, a scene change): keep the last.
+        if peak >= self._MIN_PEAK and np.abs(shift - self._shift).max() > self._MOVED_PX:
             self._fit(g, shift)
         if self.warp is None:
             return g
