@@ -47,7 +47,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -64,13 +64,26 @@ from benchmarks.dumping.compose import (
     scene_info,
 )
 from benchmarks.dumping.objects import Sprite, render
+from benchmarks.dumping.owners import (
+    RESUME_S,
+    Owner,
+    erase,
+    find_owner,
+    frame_gain,
+    paste,
+    sway,
+    track_boxes,
+)
 from edge.assets import cache_dir
 from edge.errors import EdgeError
 from edge.geometry import polygon_area
 
-GENERATOR = "dumping-synth/1"   # bump whenever the pixels or the JSON of a clip change
+GENERATOR = "dumping-synth/2"   # bump whenever the pixels or the JSON of a clip change
 MIN_LEAD_S = 5.0                # clip before the first object: the scene is seen empty first
 MIN_INSIDE = 0.8                # share of an object's pixels that must lie in its zone
+CARRY_S = 2.0                   # the owner is seen carrying the object this long before the stop
+OWNER_WINDOW_S = 12.0           # how far from its hint an owner's stop may be moved
+DRIFT_PERIOD_S = 90.0           # one period of a clip's lighting drift
 
 
 @dataclass(frozen=True)
@@ -85,15 +98,56 @@ class Layer:
     passer: bool
     sprite: Sprite
     size_share: float
+    at: tuple[float, float]  # footprint centre (the drop's, or where its owner set it down)
+    owner: Owner | None = None
 
     def shown(self, t: int) -> bool:
         return self.appear <= t and (self.remove is None or t < self.remove)
 
+    @property
+    def unattended(self) -> int:
+        """The frame from which nobody is with the object (its owner walked away)."""
+        return self.appear if self.owner is None else self.owner.leave
+
     def record(self) -> dict:
         return {"zone": self.drop.zone, "kind": self.kind, "object": self.drop.object,
                 "appear_frame": self.appear, "remove_frame": self.remove,
-                "size_share": round(self.size_share, 4), "at": list(self.drop.at),
+                "unattended_frame": self.unattended, "carried": self.owner is not None,
+                "size_share": round(self.size_share, 4),
+                "area_px": round(self.sprite.area_px),
+                "at": [round(v, 1) for v in self.at],
                 "width_px": self.drop.width_px, "passer": self.passer}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Someone of the footage waiting in a zone, with no object (a negative)."""
+
+    zone: str
+    owner: Owner
+
+    def record(self) -> dict:
+        return {"zone": self.zone, "kind": "waiting", "stop_frame": self.owner.stop,
+                "leave_frame": self.owner.leave}
+
+
+@dataclass(frozen=True)
+class ShadowLayer:
+    """A soft shadow that moves into a zone and stays (a negative)."""
+
+    shadow: sc.Shadow
+    appear: int
+    ramp: int
+    roi: tuple[int, int, int, int]   # y0, y1, x0, x1
+    mask: np.ndarray                 # float32 over roi, 0..1
+
+    def darkening(self, t: int) -> float:
+        if t < self.appear:
+            return 0.0
+        return self.shadow.depth * min(1.0, (t - self.appear + 1) / max(self.ramp, 1))
+
+    def record(self) -> dict:
+        return {"zone": self.shadow.zone, "kind": "shadow", "appear_frame": self.appear}
 
 
 def out_dir(out: str | Path | None = None) -> Path:
@@ -149,28 +203,37 @@ def _layer(s: sc.Scenario, i: int, d: sc.Drop, info: SceneInfo, timeline: np.nda
                         elev=s.site.elev)
     except ValueError as exc:
         raise EdgeError(f"{where}: {exc}") from None
-    inside = _inside_share(sprite, d.at, zone.polygon)
-    if inside < MIN_INSIDE:
-        raise EdgeError(f"{where}: only {inside:.0%} of the object lies in the zone")
     fps, n = info.fps, len(timeline)
     appear = round(d.appear_s * fps)
     remove = None if d.remove_s is None else round(d.remove_s * fps)
+    at: tuple[float, float] = (float(d.at[0]), float(d.at[1]))
+    owner = None
+    if d.carried:
+        owner = _owner(s, where, d, info, timeline, appear, sprite, zone.polygon)
+        if remove is not None:
+            remove += owner.stop - appear
+        appear = owner.stop
+        at = _set_down(owner.feet, owner.box, owner.side, d.width_px)
+    inside = _inside_share(sprite, at, zone.polygon)
+    if inside < MIN_INSIDE:
+        raise EdgeError(f"{where}: only {inside:.0%} of the object lies in the zone")
     brief = remove is not None and remove - appear <= 0.5 * s.dwell_s * fps
     passer = False
-    if d.passer:
+    if d.passer and not d.carried:
         if info.people is None:
             raise EdgeError(f"{where}: passer=True needs person ground truth, "
                             f"{info.name} has none")
         near = info.near(d.at, 1.5 * d.width_px + 20)[timeline]
         appear, remove, passer = _meet_passers(near, appear, remove, brief,
                                                round(sc.SNAP_S * fps))
-    stays = ((n if remove is None else remove) - appear) / fps
-    if brief and stays <= 0.5 * s.dwell_s:
+    unattended = appear if owner is None else owner.leave
+    stays = ((n if remove is None else remove) - unattended) / fps
+    if brief and owner is None and stays <= 0.5 * s.dwell_s:
         kind = "brief"
     elif stays >= s.dwell_s + sc.AFTER_REMOVAL_S:
         kind = "dump"
     else:
-        raise EdgeError(f"{where}: stays {stays:.1f} s; a dump needs >= "
+        raise EdgeError(f"{where}: stays {stays:.1f} s unattended; a dump needs >= "
                         f"{s.dwell_s + sc.AFTER_REMOVAL_S:g} s, a brief object <= "
                         f"{0.5 * s.dwell_s:g} s")
     if appear < MIN_LEAD_S * fps:
@@ -179,7 +242,67 @@ def _layer(s: sc.Scenario, i: int, d: sc.Drop, info: SceneInfo, timeline: np.nda
         raise EdgeError(f"{where}: removed {(n - remove) / fps:.1f} s before the end of the "
                         f"clip; leave >= {sc.AFTER_REMOVAL_S:g} s")
     share = sprite.area_px / polygon_area(list(zone.polygon))
-    return Layer(i, d, kind, appear, remove, passer, sprite, share)
+    return Layer(i, d, kind, appear, remove, passer, sprite, share, at, owner)
+
+
+def _set_down(feet: tuple[float, float], box: tuple, side: int,
+              width_px: float) -> tuple[float, float]:
+    """Where an owner sets their object down: at their side, a little behind their feet, so
+    that they hide part of it while they stand there."""
+    return (feet[0] + side * (0.5 * (box[2] - box[0]) + 0.3 * width_px), feet[1] - 3.0)
+
+
+def _owner(s: sc.Scenario, where: str, d: sc.Drop, info: SceneInfo, timeline: np.ndarray,
+           appear: int, sprite: Sprite, polygon: tuple[sc.Point, ...]) -> Owner:
+    if info.people is None:
+        raise EdgeError(f"{where}: carried=True needs person ground truth, {info.name} has none")
+
+    def fits(feet: tuple, box: np.ndarray, side: int) -> bool:
+        return _inside_share(sprite, _set_down(feet, box, side, d.width_px),
+                             polygon) >= MIN_INSIDE
+
+    fps = info.fps
+    owner = find_owner(info.people, timeline, fps, hint_at=d.at, hint_frame=appear,
+                       window=round(OWNER_WINDOW_S * fps), linger=round(d.linger_s * fps),
+                       carry=round(CARRY_S * fps), fits=fits)
+    if owner is None:
+        raise EdgeError(f"{where}: no walker of {info.name} stops near {d.at} within "
+                        f"{OWNER_WINDOW_S:g} s of {d.appear_s:g} s with the object in the zone")
+    return owner
+
+
+def _standing(s: sc.Scenario, w: sc.Wait, info: SceneInfo, timeline: np.ndarray) -> Standing:
+    where = f"scenario {s.name}, waiting in {w.zone}"
+    if info.people is None:
+        raise EdgeError(f"{where}: needs person ground truth, {info.name} has none")
+    poly = np.array(s.site.zone(w.zone).polygon, np.float32)
+
+    def fits(feet: tuple, box: np.ndarray, side: int) -> bool:
+        return cv2.pointPolygonTest(poly, (float(feet[0]), float(feet[1])), False) > 0
+
+    fps = info.fps
+    owner = find_owner(info.people, timeline, fps, hint_at=w.at, hint_frame=round(w.at_s * fps),
+                       window=round(OWNER_WINDOW_S * fps), linger=round(w.linger_s * fps),
+                       carry=0, fits=fits)
+    if owner is None:
+        raise EdgeError(f"{where}: no walker of {info.name} stands in the zone within "
+                        f"{OWNER_WINDOW_S:g} s of {w.at_s:g} s")
+    return Standing(w.zone, owner)
+
+
+def _shadow(s: sc.Scenario, sh: sc.Shadow, info: SceneInfo) -> ShadowLayer:
+    """A soft ellipse over the middle of the zone, about half its size."""
+    pts = np.array(s.site.zone(sh.zone).polygon, np.float32)
+    (cx, cy), (x0, y0), (x1, y1) = pts.mean(axis=0), pts.min(axis=0), pts.max(axis=0)
+    ax, ay = 0.3 * (x1 - x0), 0.3 * (y1 - y0)
+    soft = 0.15 * min(x1 - x0, y1 - y0)
+    r = (max(int(cy - ay - 3 * soft), 0), min(int(cy + ay + 3 * soft), info.height),
+         max(int(cx - ax - 3 * soft), 0), min(int(cx + ax + 3 * soft), info.width))
+    mask = np.zeros((r[1] - r[0], r[3] - r[2]), np.float32)
+    cv2.ellipse(mask, (int(cx - r[2]), int(cy - r[0])), (int(ax), int(ay)), 20, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), soft)
+    return ShadowLayer(sh, round(sh.appear_s * info.fps), round(sh.ramp_s * info.fps), r,
+                       mask / max(float(mask.max()), 1e-6))
 
 
 def _check_zones(s: sc.Scenario, layers: list[Layer], fps: float) -> None:
@@ -193,27 +316,44 @@ def _check_zones(s: sc.Scenario, layers: list[Layer], fps: float) -> None:
                                 "is removed")
 
 
-def plan(s: sc.Scenario, info: SceneInfo | None = None) -> tuple[dict, list[Layer]]:
-    """The ground truth of a scenario (the JSON, as a dict) and its resolved objects."""
+@dataclass(frozen=True)
+class Plan:
+    """A scenario resolved to frames: its objects, people waiting, shadows."""
+
+    layers: list[Layer]
+    standing: list[Standing]
+    shadows: list[ShadowLayer]
+
+
+def plan(s: sc.Scenario, info: SceneInfo | None = None) -> tuple[dict, Plan]:
+    """The ground truth of a scenario (the JSON, as a dict) and its resolved layers."""
     info = info or scene_info(s.site.background)
     n = round(s.duration_s * info.fps)
     timeline = pingpong(info.n_frames, n, s.start_frame)
     for z in s.zones:
         s.site.zone(z)
+    for z in [w.zone for w in s.waits] + [sh.zone for sh in s.shadows]:
+        if z not in s.zones:
+            raise EdgeError(f"scenario {s.name}: zone {z!r} is not one of the clip's zones")
     layers = [_layer(s, i, d, info, timeline) for i, d in enumerate(s.drops)]
     _check_zones(s, layers, info.fps)
+    standing = [_standing(s, w, info, timeline) for w in s.waits]
+    shadows = [_shadow(s, sh, info) for sh in s.shadows]
     dumped = {ly.drop.zone for ly in layers if ly.kind == "dump"}
+    busy = dumped | {w.zone for w in standing} | {sh.shadow.zone for sh in shadows}
     truth = {
         "name": s.name, "background": s.site.background, "fps": info.fps, "frames": n,
         "width": info.width, "height": info.height, "dwell_s": s.dwell_s,
         "generator": GENERATOR, "seed": s.seed, "start_frame": s.start_frame,
+        "part": s.part, "drift": s.drift,
         "zones": [{"id": z, "polygon": [list(p) for p in s.site.zone(z).polygon]}
                   for z in s.zones],
         "events": [ly.record() for ly in layers if ly.kind == "dump"],
-        "negatives": [ly.record() for ly in layers if ly.kind == "brief"] + [
-            {"zone": z, "kind": s.site.zone(z).scene} for z in s.zones if z not in dumped],
+        "negatives": [ly.record() for ly in layers if ly.kind == "brief"]
+        + [w.record() for w in standing] + [sh.record() for sh in shadows]
+        + [{"zone": z, "kind": s.site.zone(z).scene} for z in s.zones if z not in busy],
     }
-    return truth, layers
+    return truth, Plan(layers, standing, shadows)
 
 
 def truth(s: sc.Scenario) -> dict:
@@ -223,26 +363,92 @@ def truth(s: sc.Scenario) -> dict:
 # --- rendering -------------------------------------------------------------------------------
 
 
-def frames(s: sc.Scenario, layers: list[Layer], backdrop: Backdrop,
+def _owners(p: Plan) -> list[Owner]:
+    return [ly.owner for ly in p.layers if ly.owner is not None] + \
+        [w.owner for w in p.standing]
+
+
+def frames(s: sc.Scenario, p: Plan, backdrop: Backdrop,
            indices: Iterable[int]) -> Iterator[np.ndarray]:
     """The output frames ``indices`` of a scenario (BGR uint8)."""
-    timeline = pingpong(backdrop.info.n_frames, round(s.duration_s * backdrop.info.fps),
-                        s.start_frame)
+    info = backdrop.info
+    timeline = pingpong(info.n_frames, round(s.duration_s * info.fps), s.start_frame)
+    owners = _owners(p)
+    tracks = {o.track: track_boxes(info.people, o.track) for o in owners}
     for t in indices:
         src = int(timeline[t])
         source = backdrop.frames[src]
         out = source.copy()
-        for ly in layers:
-            if ly.shown(t):
-                rng = np.random.default_rng([s.seed, ly.index, t])   # sensor noise
-                composite(out, source, backdrop, src, ly.sprite, ly.drop.at, rng)
+        gain = frame_gain(source, backdrop.median_gray) if owners else 1.0
+        for o in owners:  # the real walker goes on walking: not after they stop
+            box = tracks[o.track].get(src)
+            if t >= o.stop and box is not None:
+                erase(out, source, backdrop.median, box, gain)
+        base = out.copy() if owners else source  # what objects are lit and hidden by
+        for ly in p.layers:
+            _paint_object(out, base, backdrop, s, ly, t, src, tracks)
+        for k, o in enumerate(owners):
+            _paint_owner(out, backdrop, s, k, o, t, timeline, tracks[o.track], gain)
+        for sh in p.shadows:
+            _darken(out, sh, t)
+        if s.drift:
+            out = _relight(out, s.drift, t / info.fps)
         yield out
+
+
+def _paint_object(out: np.ndarray, base: np.ndarray, backdrop: Backdrop, s: sc.Scenario,
+                  ly: Layer, t: int, src: int, tracks: dict) -> None:
+    rng = np.random.default_rng([s.seed, ly.index, t])   # sensor noise
+    o = ly.owner
+    if o is not None and o.stop - o.carry <= t < o.stop:
+        box = tracks[o.track].get(src)
+        if box is not None:  # carried at their side, at knee height, no shadow on the ground
+            hand = (0.5 * (box[0] + box[2]) + o.side * 0.5 * (box[2] - box[0]),
+                    box[1] + 0.8 * (box[3] - box[1]))
+            composite(out, base, backdrop, src,
+                      replace(ly.sprite, shadow=np.zeros_like(ly.sprite.shadow)), hand, rng)
+    elif ly.shown(t):
+        composite(out, base, backdrop, src, ly.sprite, ly.at, rng)
+
+
+def _paint_owner(out: np.ndarray, backdrop: Backdrop, s: sc.Scenario, k: int, o: Owner,
+                 t: int, timeline: np.ndarray, boxes: dict, gain: float) -> None:
+    """The owner standing (their stop frame, swaying) or walking on (``linger`` late)."""
+    if o.stop <= t < o.leave:
+        donor, shift = int(timeline[o.stop]), sway((s.seed, k), t, backdrop.info.fps)
+    elif o.leave <= t < o.leave + round(RESUME_S * backdrop.info.fps):
+        donor, shift = int(timeline[t - o.linger]), (0, 0)
+    else:
+        return
+    box = boxes.get(donor)
+    if box is not None:
+        d = backdrop.frames[donor]
+        paste(out, d, backdrop.median, box, frame_gain(d, backdrop.median_gray), gain, shift)
+
+
+def _darken(out: np.ndarray, sh: ShadowLayer, t: int) -> None:
+    k = sh.darkening(t)
+    if k > 0:
+        y0, y1, x0, x1 = sh.roi
+        roi = out[y0:y1, x0:x1].astype(np.float32)
+        roi *= (1.0 - k * sh.mask)[..., None]
+        out[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+
+
+def _relight(img: np.ndarray, drift: float, t_s: float) -> np.ndarray:
+    """Slow lighting drift: a global gain of 1 +- ``drift`` over ``DRIFT_PERIOD_S``, a third of
+    it as a left-right gradient (the sun moves, clouds pass)."""
+    phase = 2 * np.pi * t_s / DRIFT_PERIOD_S
+    w = img.shape[1]
+    ramp = np.linspace(-0.5, 0.5, w, dtype=np.float32)
+    gain = 1.0 + drift * np.sin(phase) + drift / 3 * np.cos(phase) * ramp
+    return np.clip(img.astype(np.float32) * gain[None, :, None] + 0.5, 0, 255).astype(np.uint8)
 
 
 def render_clip(s: sc.Scenario, out: Path, backdrop: Backdrop | None = None) -> Path:
     """Write ``NAME.mp4`` then ``NAME.json`` into ``out``; returns the mp4 path."""
     backdrop = backdrop or load_backdrop(s.site.background, s.site.moving)
-    gt, layers = plan(s, backdrop.info)
+    gt, p = plan(s, backdrop.info)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -254,7 +460,7 @@ def render_clip(s: sc.Scenario, out: Path, backdrop: Backdrop | None = None) -> 
     if not writer.isOpened():
         raise EdgeError(f"cannot write {tmp}: OpenCV has no mp4v encoder here")
     try:
-        for img in frames(s, layers, backdrop, range(gt["frames"])):
+        for img in frames(s, p, backdrop, range(gt["frames"])):
             writer.write(img)
         writer.release()
         os.replace(tmp, video)
@@ -326,8 +532,8 @@ def write_pngs(names: Sequence[str], indices: Sequence[int], out: str | Path | N
         if bad:
             raise EdgeError(f"--png {bad[0]}: clip {name} has frames 0..{n - 1}")
         backdrop = load_backdrop(s.site.background, s.site.moving)
-        layers = plan(s, backdrop.info)[1]
-        for i, img in zip(indices, frames(s, layers, backdrop, indices), strict=True):
+        p = plan(s, backdrop.info)[1]
+        for i, img in zip(indices, frames(s, p, backdrop, indices), strict=True):
             path = folder / f"{name}-{i:05d}.png"
             cv2.imwrite(str(path), img)
             print(path)

@@ -1,4 +1,5 @@
-"""Procedural bulky-waste objects (box, bag, mattress, sofa) as sprites, numpy and cv2 only.
+"""Procedural bulky-waste objects (box, bag, mattress, sofa, suitcase) as sprites, numpy and cv2
+only.
 
 A sprite is drawn once per dumping event from a seeded RNG, so the same seed gives the same
 pixels. Solid shapes are cuboids seen by an elevated camera (orthographic: a depth ``d`` on the
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-KINDS: tuple[str, ...] = ("box", "bag", "mattress", "sofa")
+KINDS: tuple[str, ...] = ("box", "bag", "mattress", "sofa", "suitcase")
+# Kinds the drop-off logic was never tuned on: only the generated set's check part uses them.
+CHECK_ONLY_KINDS: tuple[str, ...] = ("suitcase",)
 _SS = 4             # supersampling factor of the drawing canvas
 _FEATHER_PX = 0.8   # Gaussian sigma of the alpha edge, in output pixels
 _SHADOW = 0.45      # darkening of the ground right under the object's footprint
@@ -316,8 +319,32 @@ def _sofa(rng: np.random.Generator, width: float, view: _View) -> tuple[_Canvas,
     return cv, D * view.elev
 
 
+def _suitcase(rng: np.random.Generator, width: float, view: _View) -> tuple[_Canvas, float]:
+    """An upright hard-shell suitcase: a tall thin cuboid in a saturated colour, ribbed, with
+    a handle on top."""
+    w = width
+    d, h = w * rng.uniform(0.35, 0.45), w * rng.uniform(1.3, 1.6)
+    x0, x1, y0, y1 = -w / 2, w / 2, -d / 2, d / 2
+    faces = _box_faces(x0, x1, y0, y1, h, view)
+    handle = view.project(np.array([(-0.2 * w, 0, h), (0.2 * w, 0, h), (0.2 * w, 0, 1.12 * h),
+                                    (-0.2 * w, 0, 1.12 * h)]))
+    cw, ch, origin = _bounds(np.concatenate([*faces.values(), handle]), 0.4 * w + 4)
+    cv = _Canvas(cw, ch, origin)
+    base = _pick(rng, [(40, 40, 150), (130, 70, 30), (90, 90, 92), (40, 110, 40)], 0.1)
+    masks = _draw_cuboid(cv, faces, base, _texture(rng, cv.cover.shape, 0.03, 0.02))
+    for k in range(1, 4):   # ribs of the shell on the front face
+        x = x0 + k * w / 4
+        rib = cv.mask(view.project(np.array([(x - 0.02 * w, y0, 0.05 * h),
+                                             (x + 0.02 * w, y0, 0.05 * h),
+                                             (x + 0.02 * w, y0, 0.95 * h),
+                                             (x - 0.02 * w, y0, 0.95 * h)])))
+        cv.paint(rib & masks["front"], base * 0.6)
+    cv.paint(cv.mask(handle), np.array([25, 25, 28], np.float32))
+    return cv, d * view.elev
+
+
 _DRAW: dict[str, Callable[[np.random.Generator, float, _View], tuple[_Canvas, float]]] = {
-    "box": _box, "bag": _bag, "mattress": _mattress, "sofa": _sofa}
+    "box": _box, "bag": _bag, "mattress": _mattress, "sofa": _sofa, "suitcase": _suitcase}
 
 
 def _contact_shadow(cv: _Canvas, width: float, depth_px: float) -> np.ndarray:

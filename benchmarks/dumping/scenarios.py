@@ -70,6 +70,30 @@ class Drop:
     appear_s: float
     remove_s: float | None = None
     passer: bool = False
+    carried: bool = False    # carried in by a real walker who stops near ``at`` (a hint) about
+    linger_s: float = 10.0   # ``appear_s``, sets it down, stays ``linger_s`` and walks on
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Someone of the footage stops near ``at`` about ``at_s`` and stands ``linger_s`` (a
+    negative: no object)."""
+
+    zone: str
+    at: Point
+    at_s: float
+    linger_s: float
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """A soft shadow that darkens the middle of a zone by ``depth`` over ``ramp_s``, then
+    stays (a negative)."""
+
+    zone: str
+    appear_s: float
+    ramp_s: float = 6.0
+    depth: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -82,6 +106,10 @@ class Scenario:
     start_frame: int = 0        # where in the ping-pong of the background the clip starts
     seed: int = 1
     dwell_s: float = DWELL_S
+    part: str = "tune"          # "tune": parameters may be chosen on it; "check": never
+    waits: tuple[Wait, ...] = ()
+    shadows: tuple[Shadow, ...] = ()
+    drift: float = 0.0          # lighting drift amplitude (gain 1 +- drift)
 
 
 def _z(zone_id: str, scene: str, *pts: Point) -> Zone:
@@ -108,6 +136,18 @@ INTEL_LOT = Site("intel-person-bicycle-car", elev=0.8, moving=True, zones=(
     _z("bays", "cars", (300, 50), (600, 50), (560, 140), (280, 140)),
     _z("lot-east", "people", (420, 220), (700, 220), (700, 390), (420, 390)),
     _z("lane-west", "cars", (60, 150), (240, 150), (240, 420), (60, 420)),
+))
+
+PETS_S3 = Site("pets2009-s3mf1", elev=0.5, moving=False, zones=(
+    _z("road-centre", "people", (450, 255), (640, 255), (655, 340), (460, 330)),
+    _z("road-west", "people", (240, 212), (430, 212), (430, 282), (240, 282)),
+    _z("grass-tripod", "people", (250, 405), (420, 405), (430, 485), (240, 485)),
+    _z("road-south", "people", (560, 385), (735, 400), (735, 470), (560, 455)),
+))
+
+INDOOR = Site("intel-one-by-one-person", elev=0.7, moving=False, zones=(
+    _z("floor-west", "people", (20, 290), (330, 290), (330, 425), (20, 425)),
+    _z("floor-east", "people", (560, 285), (760, 285), (760, 425), (560, 425)),
 ))
 
 D = Drop
@@ -165,11 +205,50 @@ SCENARIOS: tuple[Scenario, ...] = (
         D("lot-east", "mattress", (560, 305), 85, 75.0, 79.0),
         D("lane-west", "box", (150, 300), 50, 40.0, 44.0),
     ), seed=8),
+    # Carried in by a real walker of the footage, who lingers, then leaves (tuning part).
+    Scenario("pets-carried", PETS, 130.0,
+             ("road-east", "path-lamp", "road-north", "bay-west", "grass-west"), (
+        D("road-east", "bag", (560, 335), 44, 15.0, 75.0, carried=True, linger_s=12.0),
+        D("path-lamp", "box", (320, 268), 42, 40.0, None, carried=True, linger_s=8.0),
+        D("road-north", "bag", (580, 205), 46, 70.0, None, carried=True, linger_s=18.0),
+    ), waits=(Wait("bay-west", (120, 225), 30.0, 15.0),),
+       shadows=(Shadow("grass-west", 50.0),), drift=0.12, seed=11),
+    # --- the check part: backgrounds, zones and an object kind never used for tuning --------
+    Scenario("s3-carried", PETS_S3, 100.0, ("road-centre", "road-west", "grass-tripod",
+                                             "road-south"), (
+        D("road-centre", "bag", (540, 300), 44, 20.0, 70.0, carried=True, linger_s=10.0),
+        D("road-west", "suitcase", (340, 250), 34, 45.0, None, carried=True, linger_s=15.0),
+    ), waits=(Wait("road-south", (640, 430), 10.0, 12.0),), drift=0.1, part="check", seed=21),
+    Scenario("s3-drops", PETS_S3, 100.0, ("road-centre", "road-west", "grass-tripod",
+                                           "road-south"), (
+        D("grass-tripod", "suitcase", (330, 445), 34, 8.0, 50.0),
+        D("road-south", "box", (645, 432), 48, 20.0, None, passer=True),
+        D("road-centre", "bag", (550, 295), 38, 30.0, 34.0, passer=True),
+        D("road-centre", "box", (545, 298), 44, 55.0, None, passer=True),
+    ), shadows=(Shadow("road-west", 40.0),), part="check", seed=22),
+    Scenario("s3-carried-b", PETS_S3, 100.0, ("road-centre", "road-west", "grass-tripod",
+                                               "road-south"), (
+        D("road-south", "box", (650, 430), 46, 12.0, None, carried=True, linger_s=6.0),
+        D("road-centre", "suitcase", (520, 295), 36, 40.0, None, carried=True, linger_s=20.0),
+    ), waits=(Wait("road-west", (330, 245), 30.0, 15.0),), start_frame=60, drift=0.15,
+       part="check", seed=24),
+    Scenario("indoor-b", INDOOR, 100.0, ("floor-west", "floor-east"), (
+        D("floor-east", "suitcase", (650, 360), 64, 8.0, 50.0),
+        D("floor-west", "bag", (150, 365), 55, 15.0, None),
+        D("floor-east", "box", (670, 355), 50, 70.0, None),
+    ), start_frame=500, shadows=(), part="check", seed=25),
+    Scenario("indoor-a", INDOOR, 100.0, ("floor-west", "floor-east"), (
+        D("floor-west", "suitcase", (170, 370), 70, 10.0, 55.0),
+        D("floor-east", "bag", (660, 365), 60, 20.0, None),
+        D("floor-west", "box", (180, 365), 60, 75.0, 79.0),
+    ), drift=0.1, part="check", seed=23),
 )
 
 SUBSETS: dict[str, tuple[str, ...]] = {
     "short": ("pets-short", "intel-short"),     # the test suite's: one clip per background
     "all": tuple(s.name for s in SCENARIOS),
+    "tune": tuple(s.name for s in SCENARIOS if s.part == "tune"),
+    "check": tuple(s.name for s in SCENARIOS if s.part == "check"),
 }
 
 

@@ -9,8 +9,10 @@
 
 Matching: an alert belongs to the dump event of its zone whose window
 ``[appear_s, (remove_s or clip end) + 1 s]`` holds its ``raised_at_s``. Per event: detected (at
-least one alert), duplicate (more than one), raise delay (first alert's ``raised_at_s -
-appear_s``), clear delay (``cleared_at_s - remove_s`` of the alert open at the removal; never
+least one alert), duplicate (more than one), raise delay (first alert's ``raised_at_s`` minus
+the moment the object is *unattended*: its placement, or for an object carried in, the moment its
+owner walks away; the product's dwell counts from then), *early* when raised before that, clear
+delay (``cleared_at_s - remove_s`` of the alert open at the removal; never
 cleared = a *missed clear*; cleared while the object is still there = an *early clear*). Every
 alert that matches no event is a *false alert*, filed under what caused it: ``brief`` (a brief
 object of that zone, up to a dwell time after it went), ``people`` / ``cars`` (a zone where
@@ -18,7 +20,8 @@ nothing is dumped), ``other`` (a dump zone outside its events, e.g. a ghost afte
 ``unknown_zone``.
 
 Acceptance (``ACCEPT``): recall >= 0.95, at most 1 false alert, every raise delay <= dwell + 5 s,
-every clear delay <= 10 s with no missed or early clear, no duplicate.
+every clear delay <= 10 s with no missed or early clear, no duplicate. :func:`combine` also
+sums the objects carried in by a person on their own (``carried``).
 
 >>> truth = {"name": "t", "fps": 10.0, "frames": 600, "dwell_s": 10.0, "zones": [],
 ...          "events": [{"zone": "a", "object": "box", "appear_frame": 100,
@@ -40,8 +43,8 @@ ACCEPT = {"recall": 0.95, "false_alerts": 1, "raise_margin_s": 5.0, "clear_s": 1
 WINDOW_AFTER_S = 1.0    # an alert raised up to this long after the object went still counts
 END_TOL_S = 1.0         # an alert closed this close to the clip's end was open to the end
 
-_SUMS = ("events", "detected", "duplicates", "false_alerts", "raise_late", "missed_clears",
-         "early_clears")
+_SUMS = ("events", "detected", "duplicates", "false_alerts", "raise_late", "raise_early",
+         "missed_clears", "early_clears")
 
 
 @dataclass
@@ -51,6 +54,8 @@ class _Event:
     appear_s: float
     remove_s: float | None
     hi_s: float
+    unattended_s: float
+    carried: bool = False
     alerts: list[dict] = field(default_factory=list)
 
 
@@ -99,12 +104,13 @@ def _cause(alert: dict, truth: dict, fps: float) -> str:
 
 def _event_row(e: _Event, end_s: float) -> dict:
     row: dict = {"zone": e.zone, "object": e.obj, "appear_s": round(e.appear_s, 3),
+                 "unattended_s": round(e.unattended_s, 3), "carried": e.carried,
                  "remove_s": None if e.remove_s is None else round(e.remove_s, 3),
                  "alerts": len(e.alerts), "raise_delay_s": None, "clear_delay_s": None,
                  "missed_clear": False, "early_clear": False}
     if not e.alerts:
         return row
-    row["raise_delay_s"] = round(e.alerts[0]["raised_at_s"] - e.appear_s, 3)
+    row["raise_delay_s"] = round(e.alerts[0]["raised_at_s"] - e.unattended_s, 3)
     cleared = e.alerts[-1]["cleared_at_s"]
     gone = end_s if e.remove_s is None else e.remove_s
     if cleared is not None and cleared < gone - (END_TOL_S if e.remove_s is None else 0.0):
@@ -125,7 +131,9 @@ def score(alerts: Sequence[dict], truth: dict) -> dict:
         events = [_Event(e["zone"], e["object"], e["appear_frame"] / fps,
                          None if e["remove_frame"] is None else e["remove_frame"] / fps,
                          (end_s if e["remove_frame"] is None else e["remove_frame"] / fps)
-                         + WINDOW_AFTER_S)
+                         + WINDOW_AFTER_S,
+                         e.get("unattended_frame", e["appear_frame"]) / fps,
+                         bool(e.get("carried", False)))
                   for e in truth["events"]]
         if not isinstance(truth["negatives"], list):
             raise TypeError("negatives")
@@ -151,6 +159,7 @@ def score(alerts: Sequence[dict], truth: dict) -> dict:
         "false_alerts": sum(false.values()), "false_by": dict(sorted(false.items())),
         "raise_delay_s": raise_d,
         "raise_late": sum(d > dwell + ACCEPT["raise_margin_s"] for d in raise_d),
+        "raise_early": sum(d < 0 for d in raise_d),
         "clear_delay_s": clear_d,
         "missed_clears": sum(r["missed_clear"] for r in rows),
         "early_clears": sum(r["early_clear"] for r in rows),
@@ -192,4 +201,16 @@ def combine(results: Sequence[dict]) -> dict:
         "raise_delay_s": [d for r in results for d in r["raise_delay_s"]],
         "clear_delay_s": [d for r in results for d in r["clear_delay_s"]],
     })
-    return _summarise(total)
+    out = _summarise(total)
+    rows = [e for r in results for e in r.get("per_event", ()) if e.get("carried")]
+    raise_d = [e["raise_delay_s"] for e in rows if e["raise_delay_s"] is not None]
+    dwell = max((r["dwell_s"] for r in results if r.get("dwell_s") is not None), default=0.0)
+    out["carried"] = {
+        "events": len(rows), "detected": sum(e["alerts"] > 0 for e in rows),
+        "duplicates": sum(e["alerts"] > 1 for e in rows),
+        "recall": round(sum(e["alerts"] > 0 for e in rows) / len(rows), 4) if rows else None,
+        "raise_delay_s": raise_d, "raise_delay_max": max(raise_d, default=None),
+        "raise_late": sum(d > dwell + ACCEPT["raise_margin_s"] for d in raise_d),
+        "raise_early": sum(d < 0 for d in raise_d),
+    }
+    return out

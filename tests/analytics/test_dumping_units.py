@@ -255,14 +255,82 @@ def test_a_person_the_tracker_lost_postpones_the_alert() -> None:
     assert run(frames, dwell=5, classifier=person) == []
 
 
-def test_a_tracked_passer_by_at_raise_time_does_not_postpone_the_alert() -> None:
-    frames = clip(20, lambda t, img: with_box(img, 120, 90) if t >= 5 else img)
-    walker = (110.0, 60.0, 135.0, 125.0)  # tracked, overlapping the object's box
+def test_a_passer_by_does_not_delay_the_alert_but_someone_standing_there_does() -> None:
+    frames = clip(25, lambda t, img: with_box(img, 120, 90) if t >= 5 else img)
 
-    def person(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
-        return "person"
-    (raised,) = run(frames, dwell=5, classifier=person, tracks=lambda t: tracks_of(walker))
-    assert raised.cls == "unknown_object" and raised.media_ts <= 12
+    def walker(t: float) -> Tracks:  # crosses the object from 7 s to 11 s, 25 px/s
+        x = 90 + 25 * (t - 7)
+        return tracks_of((x, 60.0, x + 25, 125.0)) if 7 <= t < 11 else Tracks.empty()
+    (raised,) = run(frames, dwell=5, tracks=walker)
+    assert raised.media_ts <= 11  # placed at 5 s: nothing paused the clock
+
+    def stander(t: float) -> Tracks:  # stands over it from 7 s to 13 s
+        return tracks_of((110.0, 60.0, 135.0, 125.0)) if 7 <= t < 13 else Tracks.empty()
+    (raised,) = run(frames, dwell=5, tracks=stander)
+    assert raised.media_ts >= 13  # attended from 9 s (2 s to be seen standing) to 13 s
+
+
+def _owner_scene(t: float, img: np.ndarray, leave: float, with_object: bool) -> np.ndarray:
+    """Someone walks in at 4 s, stands at x 80-110 until ``leave``, then walks off; with
+    ``with_object``, they set a box down beside them at 5 s (partly under their grown box)."""
+    if with_object and t >= 5:
+        img = with_box(img, 112, 120, 44, 36)
+    if 4 <= t < leave:
+        img = with_box(img, 80, 80, 30, 80, (35, 35, 40))
+    return img
+
+
+def _owner_box(t: float, leave: float) -> Tracks:
+    if 4 <= t < leave:
+        return tracks_of((80.0, 80.0, 110.0, 160.0))
+    if leave <= t < leave + 2:  # walking off to the left
+        x = 80.0 - 40 * (t - leave)
+        return tracks_of((x, 80.0, x + 30, 160.0))
+    return Tracks.empty()
+
+
+def test_dwell_counts_from_when_the_owner_walks_away() -> None:
+    leave = 16.0
+    frames = clip(40, lambda t, img: _owner_scene(t, img, leave, True))
+    events = run(frames, dwell=5, tracks=lambda t: _owner_box(t, leave))
+    assert [e.status for e in events] == ["raised"]
+    # placed at 5 s, but attended until 16 s: raised one dwell after the owner left
+    assert leave + 5 - 0.01 <= events[0].media_ts <= leave + 5 + 2.0, events[0].media_ts
+
+
+def test_standing_needs_a_still_box_for_two_seconds() -> None:
+    from edge.analytics.dumping.attendance import StandingPeople
+    people = StandingPeople()
+    ids = np.array([1, 2])
+    for t in np.arange(0, 3.01, 0.5):
+        boxes = np.array([[100, 100, 130, 180], [50 + 20 * t, 100, 80 + 20 * t, 180]], float)
+        standing = people.update(ids, boxes, float(t))
+        assert standing.tolist() == [t >= 2.0, False], t
+    assert people.update(np.array([1]), np.array([[100, 100, 130, 180.0]]), 3.5,
+                         removed=np.array([2])).tolist() == [True]
+    assert 2 not in people._seen
+
+
+def test_someone_standing_still_with_no_object_is_never_an_alert() -> None:
+    frames = clip(45, lambda t, img: _owner_scene(t, img, 30.0, False))
+    assert run(frames, dwell=5, tracks=lambda t: _owner_box(t, 30.0)) == []
+
+
+def test_an_object_beside_its_owner_is_not_swallowed_by_the_pixels_under_them() -> None:
+    # Entirely inside the owner's grown box while they stand there: found when they go.
+    leave = 14.0
+
+    def scene(t: float, img: np.ndarray) -> np.ndarray:
+        if t >= 5:
+            img = with_box(img, 84, 150, 24, 20)
+        if 4 <= t < leave:
+            img = with_box(img, 80, 80, 30, 80, (35, 35, 40))
+        return img
+    cfg_min = 0  # the object is 24x20 px: above the zone's smallest object (1 % and 150 px)
+    frames = clip(35, scene)
+    events = run(frames, dwell=5, tracks=lambda t: _owner_box(t, leave))
+    assert [e.status for e in events] == ["raised"], cfg_min
+    assert leave <= events[0].media_ts <= leave + 5 + 2.0
 
 
 def test_a_camera_knocked_to_a_new_view_learns_it_again_and_keeps_its_open_alert() -> None:

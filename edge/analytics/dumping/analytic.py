@@ -18,9 +18,11 @@ import cv2
 import numpy as np
 
 from edge.analytics.base import DumpingAlert, Event
+from edge.analytics.dumping.attendance import StandingPeople
 from edge.analytics.dumping.background import RELEARN_S, ZoneBackground
 from edge.analytics.dumping.config import UNKNOWN_OBJECT, DropoffZoneConfig, DumpingConfig
 from edge.analytics.dumping.lifecycle import LeftObject, Transition, ZoneObjects
+from edge.classes import PEDESTRIAN
 from edge.store import AlertRecord
 from edge.types import Frame, Tracks
 
@@ -29,6 +31,7 @@ from edge.types import Frame, Tracks
 Classifier = Callable[[np.ndarray, tuple[int, int, int, int]], "str | None"]
 log = logging.getLogger(__name__)
 _ALERT_NS = uuid.UUID("6f1c1d52-4f3e-4d0c-9a55-2f5f3c1b7e10")
+_ATTEND_GROW = 0.25  # a person's box grown this much on each side: they are with an object
 
 
 @dataclass(slots=True)
@@ -52,6 +55,7 @@ class DumpingAnalytic:
             min_area = max(z.min_share * model.area, z.min_px * model.px_per_frame_px)
             self.zones.append(_Zone(z, model, ZoneObjects(
                 dwell_s=z.dwell_s, clear_s=z.clear_s, zone_area=model.area, min_area=min_area)))
+        self._standing = StandingPeople()
         self._next_ts: float | None = None
         self._seq = 0  # alerts raised by this analytic: two raised at once get distinct ids
         self.keep_history = False  # edge analyze lists every alert; the service needs none
@@ -71,8 +75,12 @@ class DumpingAnalytic:
             return []
         self._next_ts = frame.media_ts + self.cfg.every_s
         events: list[Event] = []
+        person = tracks.classes == PEDESTRIAN
+        people, vehicles = tracks.xyxy[person], tracks.xyxy[~person]
+        standing = self._standing.update(tracks.ids[person], people, frame.media_ts,
+                                         tracks.removed_ids)
         for zone in self.zones:
-            for tr in self._look(zone, frame, tracks.xyxy):
+            for tr in self._look(zone, frame, people, standing, vehicles):
                 events.append(self._event(zone, tr, frame))
         to_wall = frame.wall_ts - frame.media_ts
         for zone, a in self._cleared:
@@ -97,14 +105,20 @@ class DumpingAnalytic:
                 return a
         return None
 
-    def _look(self, zone: _Zone, frame: Frame, boxes: np.ndarray) -> list[Transition]:
-        view = zone.model.look(frame.image, boxes, frame.media_ts)
+    def _look(self, zone: _Zone, frame: Frame, people: np.ndarray, standing: np.ndarray,
+              vehicles: np.ndarray) -> list[Transition]:
+        view = zone.model.look(frame.image, vehicles, frame.media_ts)
         if not view.reliable:
             if zone.model.unusable_s >= RELEARN_S:
                 self._relearn(zone, frame)
             return []
         t = frame.media_ts
-        for region in _regions(view.static):
+        # A person standing still is static too, but never an object: objects are made of the
+        # static pixels outside people's boxes. Those standing attend what their grown box
+        # touches (:mod:`.attendance`).
+        on_people = zone.model.occluders(people)
+        attending = zone.model.occluders(people[standing], _ATTEND_GROW)
+        for region in _regions(view.static & ~on_people):
             if zone.objects.join(region):
                 continue
             if zone.model.is_relit(region):
@@ -116,9 +130,13 @@ class DumpingAnalytic:
                 if gone is not None:
                     self._cleared.append((zone, gone))
                 continue
-            zone.objects.add(region, zone.model.since(region, t))
-        return [tr for tr in zone.objects.step(t, view.static, view.visible)
-                if tr.status != "raised" or self._confirm(zone, tr, frame, boxes)]
+            # Found with someone beside it (set down by its owner): its clock starts now.
+            attended = bool((region & attending).any())
+            zone.objects.add(region, t if attended else zone.model.since(region, t))
+        # Behind a person, an object is hidden as behind a car: its look tells nothing.
+        return [tr for tr in zone.objects.step(t, view.static, view.visible & ~on_people,
+                                               attending, zone.model.step_s)
+                if tr.status != "raised" or self._confirm(zone, tr, frame)]
 
     def _relearn(self, zone: _Zone, frame: Frame) -> None:
         """The whole zone has looked different for a minute: learn it again. Its open alerts
@@ -134,15 +152,13 @@ class DumpingAnalytic:
                     obj.raised_wall or frame.wall_ts, None, obj.size, obj.cls))
         zone.objects.objects.clear()
 
-    def _confirm(self, zone: _Zone, tr: Transition, frame: Frame, boxes: np.ndarray) -> bool:
-        """Name the object about to be raised. A person there whom the tracker does not follow
-        (sitting or lying still) postpones the alert; a tracked one is only passing by."""
+    def _confirm(self, zone: _Zone, tr: Transition, frame: Frame) -> bool:
+        """Name the object about to be raised. A person there (the tracker does not follow
+        someone sitting or lying still; a tracked one would be attending it) postpones the
+        alert."""
         box = self._box(zone, tr.obj)
         tr.obj.cls = self._guess(box, frame.image)
         if tr.obj.cls != "person":
-            return True
-        if _overlaps(boxes, box):
-            tr.obj.cls = UNKNOWN_OBJECT
             return True
         zone.objects.postpone(tr.obj, tr.at)
         return False
@@ -190,17 +206,6 @@ class DumpingAnalytic:
         """Every alert so far (with ``keep_history``): zone, first seen, raised and cleared
         (media s), class, size."""
         return [{k: v for k, v in h.items() if k != "alert"} for h in self.history]
-
-
-def _overlaps(boxes: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """Whether any of ``boxes`` (n, 4), grown by a quarter of its size, touches ``box`` (the
-    object's visible part ends where a tracked person's box begins)."""
-    if not len(boxes):
-        return False
-    pad = 0.25 * (boxes[:, 2:] - boxes[:, :2])
-    lo, hi = boxes[:, :2] - pad, boxes[:, 2:] + pad
-    x0, y0, x1, y1 = box
-    return bool(((lo[:, 0] < x1) & (hi[:, 0] > x0) & (lo[:, 1] < y1) & (hi[:, 1] > y0)).any())
 
 
 def _regions(static: np.ndarray) -> list[np.ndarray]:

@@ -12,8 +12,10 @@ Every look at the zone (``every_s``):
    ``static_s``, so people and cars passing through never are. It counts media seconds, not
    looks, so a camera analysed more slowly than ``every_s`` keeps the same timing;
 5. the reference learns slowly from unchanged pixels only, so a left object is never absorbed
-   while it stays; pixels under a tracked person or vehicle are neither counted nor learnt
-   (occlusion holds everything).
+   while it stays; pixels under a tracked vehicle are neither counted nor learnt (a car parked
+   over the zone holds everything). Pixels under a tracked *person* keep counting: an object
+   set down beside its owner is static by the time they walk away, and one carried off with a
+   person over it is seen going (:mod:`.analytic` keeps the person themself out of objects).
 
 A static region is a left object when its outline has more edges now than the reference has
 there; otherwise it is a *ghost*: something that was in the reference (a person standing when
@@ -88,11 +90,12 @@ class ZoneBackground:
         small = cv2.resize(patch, self.size, interpolation=cv2.INTER_AREA)
         return cv2.GaussianBlur(small, (3, 3), 0).astype(np.float32)
 
-    def occluders(self, boxes: np.ndarray) -> np.ndarray:
-        """bool (h, w): pixels under any of ``boxes`` (n, 4 frame pixels), grown by 10 %."""
+    def occluders(self, boxes: np.ndarray, grow: float = 0.1) -> np.ndarray:
+        """bool (h, w): pixels under any of ``boxes`` (n, 4 frame pixels), grown by ``grow``
+        of their size on each side."""
         mask = np.zeros(self.inside.shape, np.uint8)
         if len(boxes):
-            pad = 0.1 * (boxes[:, 2:] - boxes[:, :2])
+            pad = grow * (boxes[:, 2:] - boxes[:, :2])
             b = (np.concatenate([boxes[:, :2] - pad, boxes[:, 2:] + pad], axis=1)
                  - (self.x0, self.y0, self.x0, self.y0)) * self.scale
             b = np.round(b).astype(np.int32)
@@ -102,7 +105,7 @@ class ZoneBackground:
 
     def look(self, image: np.ndarray, boxes: np.ndarray, t: float) -> ZoneView:
         """Update the model with the frame of media time ``t`` and the boxes of the tracked
-        people and vehicles."""
+        vehicles (they hold the pixels under them)."""
         if self._last_t is not None:
             self.step_s = min(max(t - self._last_t, 0.0), _MAX_STEP_S)
         self._last_t = t

@@ -1,8 +1,13 @@
 """Left objects of one zone, from candidate to alert to cleared: pure logic, no pixels read.
 
 A *candidate* is a static region that is not a ghost. It becomes an *alert* once it has been
-there for the dwell time, counted from when it first changed (its static time is backdated). It is
-*cleared* once the zone has looked like its reference over the object's region for ``clear_s``.
+there *unattended* for the dwell time: counted from when it first changed (its static time is
+backdated), paused while a tracked person is with it (beside it, or over it). A candidate first
+found with a person beside it (set down by its owner) starts its clock then, not backdated: the
+dwell time counts from the moment its owner walks away. Until it is raised, a candidate's region
+is its pixels that are still static: the part of a person standing by it that was taken for it
+falls away when they go. It is *cleared* once the zone has looked like its reference over the
+object's region for ``clear_s``.
 While most of the region is hidden (a person in front), nothing changes: occlusion neither clears
 nor duplicates. A candidate that goes before the dwell time (brought and taken away) is dropped.
 New static pixels that touch a known object join it rather than start another one.
@@ -26,6 +31,7 @@ _TOUCH = np.ones((7, 7), np.uint8)  # or closer than 3 px (model pixels) to it
 class LeftObject:
     region: np.ndarray           # bool (h, w) in the zone model's pixels
     first_seen: float            # media seconds, backdated to when its pixels changed
+    attended_s: float = 0.0      # seconds a person was with it since first_seen (not counted)
     absent_since: float | None = None
     raised_at: float | None = None
     size: float = 0.0            # share of the zone's area
@@ -89,19 +95,34 @@ class ZoneObjects:
 
     def postpone(self, obj: LeftObject, t: float) -> None:
         """Not an alert yet after all (a person is there): the dwell time starts again."""
-        obj.raised_at, obj.first_seen = None, t
+        obj.raised_at, obj.first_seen, obj.attended_s = None, t, 0.0
 
-    def step(self, t: float, static: np.ndarray, visible: np.ndarray) -> list[Transition]:
-        """One look at time ``t``, after new regions were joined or added: each object is
-        present, hidden or gone."""
+    def attended(self, obj: LeftObject, people: np.ndarray) -> bool:
+        """Whether a person (``people``: bool mask of their grown boxes) is with ``obj``."""
+        return bool((obj.region & people).any())
+
+    def step(self, t: float, static: np.ndarray, visible: np.ndarray,
+             people: np.ndarray | None = None, dt: float = 0.0) -> list[Transition]:
+        """One look at time ``t`` (``dt`` seconds after the last), after new regions were
+        joined or added: each object is present, hidden or gone. ``people``: where tracked
+        people are (bool mask), for the attended time of candidates."""
         out: list[Transition] = []
         for obj in list(self.objects):
             seen = obj.region & visible
             if seen.sum() < _VISIBLE * obj.region.sum():
                 continue  # hidden: hold
-            if (static & seen).sum() >= _PRESENT * seen.sum():
+            present = (static & seen).sum() >= _PRESENT * seen.sum()
+            if obj.raised_at is None:
+                still = obj.region & (static | ~visible)
+                if still.sum() >= self.min_area:  # the person's part falls away when they go
+                    obj.region, present = still, True
+                    obj.size = float(still.sum()) / self.zone_area
+                if people is not None and self.attended(obj, people):
+                    obj.attended_s += dt
+            if present:
                 obj.absent_since = None
-                if obj.raised_at is None and t - obj.first_seen >= self.dwell_s:
+                if obj.raised_at is None and \
+                        t - obj.first_seen - obj.attended_s >= self.dwell_s:
                     obj.raised_at = t
                     out.append(Transition(obj, "raised", t))
                 continue
