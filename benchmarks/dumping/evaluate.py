@@ -3,7 +3,8 @@
 Each clip goes through ``edge analyze``'s own code path (the service's runner): its zones and
 dwell time come from the clip's ground truth, as ``--dropoff``/``--dwell`` would give them.
 
-    python -m benchmarks.dumping.evaluate [--model yolox_nano] [--only NAME ...] [--subset short]
+    python -m benchmarks.dumping.evaluate [--model yolox_nano] [--only NAME ...]
+                                          [--subset short|tune|check|all]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def run_clip(video: Path, model: str, threads: int | None = None) -> dict:
     wall = time.perf_counter() - t0
     result = score(out["alerts"], truth)
     result.update({"clip": truth["name"], "background": truth["background"],
+                   "part": truth.get("part", "tune"),
                    "negatives": len(truth["negatives"]),
                    "alerts": out["alerts"], "fps": out["fps"], "wall_s": round(wall, 1),
                    "video_s": round(truth["frames"] / float(truth["fps"]), 1)})
@@ -44,9 +46,13 @@ def run_clip(video: Path, model: str, threads: int | None = None) -> dict:
 
 
 def evaluate(names: Sequence[str] | None, model: str, threads: int | None = None) -> dict:
-    """Every named clip (default: the whole set), then the set's combined figures."""
+    """Every named clip (default: the whole set), then the combined figures of each part
+    (``tune``: parameters were chosen on it; ``check``: never) and of the set."""
     runs = [run_clip(v, model, threads) for v in ensure(list(names) if names else None)]
+    parts = {p: [r for r in runs if r["part"] == p] for p in ("tune", "check")}
     return {"model": model, "clips": runs,
+            "parts": {p: {**combine(rs), "negatives": sum(r["negatives"] for r in rs)}
+                      for p, rs in parts.items() if rs},
             "set": {**combine(runs), "negatives": sum(r["negatives"] for r in runs)}}
 
 
@@ -67,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         print(r["clip"], {k: r[k] for k in ("events", "detected", "false_alerts", "duplicates",
                                             "raise_delay_s", "clear_delay_s", "false_by")},
               file=sys.stderr)
+    for part, r in report["parts"].items():
+        print(f"{part}: recall {r['recall']}, false {r['false_alerts']} {r['false_by']}, "
+              f"duplicates {r['duplicates']}, raise max {r['raise_delay_max']}, late "
+              f"{r['raise_late']}, clear max {r['clear_delay_max']}, pass {r['pass']['all']}; "
+              f"carried {r['carried']}", file=sys.stderr)
     print(json.dumps(report["set"], indent=1))
     return 0
 

@@ -136,7 +136,7 @@ class DumpingAnalytic:
         # Behind a person, an object is hidden as behind a car: its look tells nothing.
         return [tr for tr in zone.objects.step(t, view.static, view.visible & ~on_people,
                                                attending, zone.model.step_s)
-                if tr.status != "raised" or self._confirm(zone, tr, frame)]
+                if tr.status != "raised" or self._confirm(zone, tr, frame, people)]
 
     def _relearn(self, zone: _Zone, frame: Frame) -> None:
         """The whole zone has looked different for a minute: learn it again. Its open alerts
@@ -152,13 +152,16 @@ class DumpingAnalytic:
                     obj.raised_wall or frame.wall_ts, None, obj.size, obj.cls))
         zone.objects.objects.clear()
 
-    def _confirm(self, zone: _Zone, tr: Transition, frame: Frame) -> bool:
-        """Name the object about to be raised. A person there (the tracker does not follow
-        someone sitting or lying still; a tracked one would be attending it) postpones the
-        alert."""
+    def _confirm(self, zone: _Zone, tr: Transition, frame: Frame, people: np.ndarray) -> bool:
+        """Name the object about to be raised. A person there whom the tracker does not follow
+        (sitting or lying still) postpones the alert; a tracked one is only passing by (one
+        standing with it would be attending it, and the clock would not have run)."""
         box = self._box(zone, tr.obj)
         tr.obj.cls = self._guess(box, frame.image)
         if tr.obj.cls != "person":
+            return True
+        if _overlaps(people, box):
+            tr.obj.cls = UNKNOWN_OBJECT
             return True
         zone.objects.postpone(tr.obj, tr.at)
         return False
@@ -206,6 +209,16 @@ class DumpingAnalytic:
         """Every alert so far (with ``keep_history``): zone, first seen, raised and cleared
         (media s), class, size."""
         return [{k: v for k, v in h.items() if k != "alert"} for h in self.history]
+
+
+def _overlaps(boxes: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether any of ``boxes`` (n, 4), grown by a quarter of its size, touches ``box``."""
+    if not len(boxes):
+        return False
+    pad = 0.25 * (boxes[:, 2:] - boxes[:, :2])
+    lo, hi = boxes[:, :2] - pad, boxes[:, 2:] + pad
+    x0, y0, x1, y1 = box
+    return bool(((lo[:, 0] < x1) & (hi[:, 0] > x0) & (lo[:, 1] < y1) & (hi[:, 1] > y0)).any())
 
 
 def _regions(static: np.ndarray) -> list[np.ndarray]:

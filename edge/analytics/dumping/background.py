@@ -169,9 +169,19 @@ class ZoneBackground:
     def _gain(self, cur: np.ndarray, pixels: np.ndarray) -> float | None:
         if pixels.sum() < 16:
             return 1.0
-        now = float(np.median(cur[pixels].mean(axis=1)))
-        ref = float(np.median(self.ref[pixels].mean(axis=1)))
-        gain = ref / max(now, 1.0)
+        # The mode of the per-pixel ratios: the bare ground agrees on one exposure change, while
+        # an object just set down (its pixels not counted yet) spreads over many. A median, or
+        # a ratio of medians, follows a sofa over half of the zone.
+        now = cur[pixels].mean(axis=1)
+        ref = self.ref[pixels].mean(axis=1)
+        logs = np.log(np.maximum(ref, 1.0) / np.maximum(now, 1.0))
+        lo, hi = np.log(_GAIN_RANGE[0]) - 0.1, np.log(_GAIN_RANGE[1]) + 0.1
+        hist, edges = np.histogram(logs, bins=int((hi - lo) / 0.02), range=(lo, hi))
+        hist = np.convolve(hist, np.ones(3), mode="same")
+        peak = int(hist.argmax())
+        near = np.abs(logs - 0.5 * (edges[peak] + edges[peak + 1])) < 0.05
+        gain = float(np.exp(np.median(logs[near]))) if near.any() else float(np.exp(
+            np.median(logs)))
         return gain if _GAIN_RANGE[0] <= gain <= _GAIN_RANGE[1] else None
 
     def is_ghost(self, region: np.ndarray) -> bool:
