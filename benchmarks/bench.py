@@ -25,7 +25,8 @@ from benchmarks import camera_for, line_arg, load_clip, machine_info, split_name
 from benchmarks.dumping import scenarios
 from benchmarks.dumping.evaluate import run_clip
 from benchmarks.dumping.generate import ensure
-from benchmarks.parking import run_parking
+from benchmarks.parking import REFERENCE, STILL, STREAM, run_parking, run_parking_stream
+from benchmarks.parking_stream import STREAMS
 from benchmarks.peers import PEERS, peer_model, peer_python, run_peer
 from benchmarks.physics import Probe, run_probe
 from benchmarks.report import write_report
@@ -86,15 +87,29 @@ class PeerMatrix(BaseModel):
 
 
 class ParkingMatrix(BaseModel):
-    """PKLot frames (image clips with pklot_json ground truth), each model on each."""
+    """PKLot frames (image clips with pklot_json ground truth), each model on each: as a still
+    without any empty image, and, where the manifest names one, with the empty frame of another
+    day as the reference; then the stream clips (benchmarks/parking_stream.py)."""
 
     model_config = ConfigDict(extra="forbid")
 
     clips: list[str] = []
     models: list[str] = []
+    streams: list[str] = Field(default_factory=list, description=(
+        "stream clips of benchmarks/parking_stream.py (a minute of the whole camera each)"))
+    stream_models: list[str] = []
     threads: int = Field(1, ge=1, description=(
         "onnxruntime threads per camera: one, as when many cameras share the box"))
     tile_px: int | None = Field(None, ge=32, description="override the tile size")
+
+    @field_validator("streams")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        known = [s.name for s in STREAMS.values()]
+        unknown = [c for c in v if c not in known]
+        if unknown:
+            raise ValueError(f"unknown parking stream {unknown[0]!r} (known: {', '.join(known)})")
+        return v
 
 
 class DumpingMatrix(BaseModel):
@@ -151,8 +166,11 @@ def plan(m: Matrix, with_peers: bool) -> list[Item]:
     it size bounds), then each peer on its clips with, beside it, the product on the same model."""
     items = [Item("edge", model, s, clip) for model in m.models for s in m.settings
              for clip in m.clips if model != "motion" or _has_motion(clip)]
-    items += [Item("edge", model, Setting(name="parking"), clip)
-              for model in m.parking.models for clip in m.parking.clips]
+    items += [Item("edge", model, Setting(name=mode), clip)
+              for model in m.parking.models for clip in m.parking.clips
+              for mode in ((STILL, REFERENCE) if _has_reference(clip) else (STILL,))]
+    items += [Item("edge", model, Setting(name=STREAM), clip)
+              for model in m.parking.stream_models for clip in m.parking.streams]
     items += [Item("edge", model, Setting(name="dumping"), clip)
               for model in m.dumping.models for clip in m.dumping.clips]
     if with_peers:
@@ -168,6 +186,12 @@ def plan(m: Matrix, with_peers: bool) -> list[Item]:
     return items
 
 
+def _has_reference(clip: str) -> bool:
+    """A parking clip whose manifest entry names an empty frame of another day."""
+    spec = load_clip_manifest().get(clip)
+    return spec is not None and spec.reference is not None
+
+
 def _has_motion(clip: str) -> bool:
     zones = load_clip(clip).zones
     return zones is not None and load_zones(zones).motion is not None
@@ -176,9 +200,14 @@ def _has_motion(clip: str) -> bool:
 def run_item(item: Item, m: Matrix, probe: Probe | None, speed_only: bool = False) -> Run:
     """One run scored by the suites; ``speed_only``: the product runs without the benchmark's
     capture tap and intervals (instrumentation the peers do not carry), for fps alone."""
-    if item.setting.name == "parking":
-        raw = run_parking(item.clip, item.model, m.parking.threads, m.parking.tile_px)
-        return Run("edge", item.model, "parking", item.clip, Truth(), 1.0, {}, {}, parking=raw)
+    if item.setting.name in (STILL, REFERENCE):
+        raw = run_parking(item.clip, item.model, m.parking.threads, m.parking.tile_px,
+                          reference=item.setting.name == REFERENCE)
+        return Run("edge", item.model, item.setting.name, item.clip, Truth(), 1.0, {}, {},
+                   parking=raw)
+    if item.setting.name == STREAM:
+        raw = run_parking_stream(item.clip, item.model, m.parking.threads)
+        return Run("edge", item.model, STREAM, item.clip, Truth(), 1.0, {}, {}, parking=raw)
     if item.setting.name == "dumping":
         (video,) = ensure([item.clip])  # generated into the cache on first use
         raw = run_clip(video, item.model, m.dumping.threads)
@@ -314,15 +343,18 @@ def focus_models(m: Matrix, models: list[str]) -> None:
     only those of their models that are named."""
     m.models = models
     m.parking.models = [x for x in m.parking.models if x in models]
+    m.parking.stream_models = [x for x in m.parking.stream_models if x in models]
     m.dumping.models = [x for x in m.dumping.models if x in models]
 
 
 def focus_clips(m: Matrix, clips: list[str]) -> None:
     """``--clips``: a name of the parking or drop-off section selects it there; every other name
     is a counting clip. Sections none of whose clips is named are left out."""
-    special = set(m.parking.clips) | set(m.dumping.clips) | set(scenarios.names())
+    special = set(m.parking.clips) | {s.name for s in STREAMS.values()} | \
+        set(m.dumping.clips) | set(scenarios.names())
     m.clips = [c for c in clips if c not in special]
     m.parking.clips = [c for c in m.parking.clips if c in clips]
+    m.parking.streams = [c for c in clips if c in {s.name for s in STREAMS.values()}]
     m.dumping.clips = [c for c in clips if c in scenarios.names()]
 
 

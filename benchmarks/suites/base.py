@@ -68,7 +68,7 @@ class Run:
     capture: Capture | None = None
     model_path: Path | None = None
     probe: object | None = None   # benchmarks.physics.Probe: this CPU's measured throughput
-    parking: dict | None = None   # benchmarks.parking.run_parking's figures, for parking clips
+    parking: dict | None = None   # benchmarks.parking's figures (run_parking, run_parking_stream)
     dumping: dict | None = None   # benchmarks.dumping.evaluate.run_clip's, for generated clips
 
 

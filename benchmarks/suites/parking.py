@@ -1,4 +1,6 @@
-"""Parking: per-space accuracy, lot-count error and the cost of one tiled analysis."""
+"""Parking: per mode (a still, a still with an empty image of another day, the stream), the
+per-space accuracy and lot-count error with the shipped space model (tuning) and the one fitted
+leave-one-camera-out (check), and the cost of one tiled analysis (benchmarks/parking.py)."""
 
 from __future__ import annotations
 

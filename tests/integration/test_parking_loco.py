@@ -63,13 +63,29 @@ def test_unseen_camera_with_an_empty_frame_of_another_day(clip, detector, loco) 
     assert acc >= 0.97
 
 
-def test_stream_learns_the_empty_state_then_reads_the_full_lot(assets) -> None:  # noqa: ANN001
+@pytest.fixture(scope="module")
+def stream(assets) -> dict:  # noqa: ANN001
+    """The stream clip through the camera pipeline with the LOCO model (about 35 s)."""
     from benchmarks.parking_stream import run_stream
 
     r = run_stream("pucpr", MODEL, loco=True)
     print(f"stream (LOCO model): {r}")
-    # Converged: by the end of the empty part nine spaces in ten have a learnt reference (a
-    # space is learnt only while the reference-free cues are sure it is free: measured 94 with
-    # the LOCO model, 98 with the shipped one), and it no longer grows on the full part.
-    assert r["learnt_at_switch"] >= 90 and r["learnt_at_end"] <= r["learnt_at_switch"] + 2
-    assert r["accuracy"] >= 0.95  # measured 0.980 (LOCO), 0.990 (shipped)
+    return r
+
+
+def test_stream_learns_the_empty_state_then_reads_the_full_lot(stream) -> None:  # noqa: ANN001
+    # A space is learnt only while the reference-free cues are sure it is free; by the end of
+    # the empty part nine spaces in ten have a learnt reference, and it no longer grows on the
+    # full part (measured: 94 at the switch and at the end, LOCO model; 98 with the shipped one).
+    assert stream["learnt_at_switch"] >= 90
+    assert stream["learnt_at_end"] <= stream["learnt_at_switch"] + 2
+    assert stream["accuracy"] >= 0.95  # measured 0.980 (LOCO), 0.990 (shipped)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "our own 95 % convergence target (the issue names none) is not met: with the LOCO model 94 of "
+    "the 100 PUCPR spaces learn their empty "
+    "state (6 empty spaces keep reference-free odds of 0.21-0.33, above the learner's 0.2 'surely "
+    "free' bar); the shipped model learns 98"))
+def test_stream_reference_converges_on_95_of_100_spaces(stream) -> None:  # noqa: ANN001
+    assert stream["learnt_at_switch"] >= 95

@@ -2,7 +2,9 @@
 
 The clip is built from the PUCPR full-lot frame: the car of an occupied space is cut out (its
 space's bounding box) and pasted, frame after frame, over a run of free spaces of the same row.
-Ground truth is exact by construction: which space the car covers, and for how long.
+Ground truth is exact by construction: which space the car covers, and for how long. Each case
+runs with the empty-lot frame of another day as the reference image, and without any (the
+reference-free cues alone, what a site without an empty image gets until a reference is learnt).
 """
 
 from __future__ import annotations
@@ -56,9 +58,14 @@ def paste(image: np.ndarray, car: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return out
 
 
-def play(scene, path: list[np.ndarray | None]) -> list[SpaceChange]:  # noqa: ANN001
+@pytest.fixture(params=["reference", "no-reference"])
+def reference(request, scene) -> str | None:  # noqa: ANN001
+    return scene[-1] if request.param == "reference" else None
+
+
+def play(scene, path: list[np.ndarray | None], reference: str | None) -> list[SpaceChange]:  # noqa: ANN001
     """One frame per second; ``path[t]`` is where the car is at t (None: not in view)."""
-    spaces, image, _, _, car, detector, reference = scene
+    spaces, image, _, _, car, detector, _ = scene
     cfg = ParkingConfig(lots=[spaces.lot], reference=reference, occupy_s=HOLD_S, vacate_s=HOLD_S)
     analytic = ParkingAnalytic("cam", cfg, detector, (image.shape[1], image.shape[0]))
     changes = []
@@ -74,7 +81,7 @@ def centres(boxes: dict, ids: list[str]) -> list[np.ndarray]:
     return [boxes[k].mean(axis=0) for k in ids]
 
 
-def test_a_car_driving_over_free_spaces_flips_none(scene) -> None:  # noqa: ANN001
+def test_a_car_driving_over_free_spaces_flips_none(scene, reference) -> None:  # noqa: ANN001
     _, _, boxes, run, _, _, _ = scene
     assert len(run) >= 3
     stops = centres(boxes, run)
@@ -83,15 +90,15 @@ def test_a_car_driving_over_free_spaces_flips_none(scene) -> None:  # noqa: ANN0
     for a, b in zip(stops, stops[1:] + [stops[-1] + (stops[-1] - stops[-2])], strict=True):
         path += [a, (a + b) / 2]
     path += [None] * 3
-    assert play(scene, path) == []
+    assert play(scene, path, reference) == []
 
 
-def test_a_car_that_stays_flips_exactly_its_space_once(scene) -> None:  # noqa: ANN001
+def test_a_car_that_stays_flips_exactly_its_space_once(scene, reference) -> None:  # noqa: ANN001
     _, _, boxes, run, _, _, _ = scene
     stops = centres(boxes, run)
     target = run[len(run) // 2]
     path: list[np.ndarray | None] = [None, None, stops[0], (stops[0] + stops[1]) / 2]
     path += [boxes[target].mean(axis=0)] * int(2 * HOLD_S)  # parks for twice the hold
-    changes = play(scene, path)
+    changes = play(scene, path, reference)
     assert [(c.space, c.old, c.new) for c in changes] == [(target, "free", "occupied")]
     assert changes[0].media_ts == pytest.approx(4.0)  # when the car arrived, not when confirmed
