@@ -209,7 +209,7 @@ def _layer(s: sc.Scenario, i: int, d: sc.Drop, info: SceneInfo, timeline: np.nda
     at: tuple[float, float] = (float(d.at[0]), float(d.at[1]))
     owner = None
     if d.carried:
-        owner = _owner(s, where, d, info, timeline, appear, sprite, zone.polygon)
+        owner = _owner(where, d, info, timeline, appear, sprite, zone.polygon)
         if remove is not None:
             remove += owner.stop - appear
         appear = owner.stop
@@ -252,8 +252,8 @@ def _set_down(feet: tuple[float, float], box: tuple, side: int,
     return (feet[0] + side * (0.5 * (box[2] - box[0]) + 0.3 * width_px), feet[1] - 3.0)
 
 
-def _owner(s: sc.Scenario, where: str, d: sc.Drop, info: SceneInfo, timeline: np.ndarray,
-           appear: int, sprite: Sprite, polygon: tuple[sc.Point, ...]) -> Owner:
+def _owner(where: str, d: sc.Drop, info: SceneInfo, timeline: np.ndarray, appear: int,
+           sprite: Sprite, polygon: tuple[sc.Point, ...]) -> Owner:
     if info.people is None:
         raise EdgeError(f"{where}: carried=True needs person ground truth, {info.name} has none")
 
